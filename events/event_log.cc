@@ -1,0 +1,952 @@
+// events/event_log.cc — group commit, idempotency and storage of the event log.
+//
+// Threads: callers of Append() (prechecks against the persistent key index, then wait), one
+// writer thread (positions, links, hashes, one WriteBatch per group), one indexer thread
+// (folds committed keys into the persistent index when the log is idle or the window fills).
+#include "events/event_log.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/core.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/options_util.h>
+#include <rocksdb/write_batch.h>
+
+#include "events/internal/chunk_codec.h"
+#include "events/internal/key_window.h"
+#include "events/internal/store_layout.h"
+#include "events/limits.h"
+#include "events/record.h"
+
+namespace hpf::events {
+
+using internal::KeyFingerprint;
+using internal::PositionKey;
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return Status::Ok();
+  const std::string message = fmt::format("{}: {}", what, status.ToString());
+  if (status.IsCorruption()) return CorruptionError(message);
+  if (status.IsNotFound()) return NotFoundError(message);
+  if (status.IsInvalidArgument()) return InvalidArgumentError(message);
+  return IoError(message);
+}
+
+std::string EncodeU64(uint64_t value) {
+  std::string out(8, '\0');
+  std::memcpy(out.data(), &value, 8);
+  return out;
+}
+
+uint64_t DecodeU64(std::string_view bytes) {
+  uint64_t value = 0;
+  std::memcpy(&value, bytes.data(), std::min<size_t>(8, bytes.size()));
+  return value;
+}
+
+std::string FingerprintKey(uint64_t fingerprint) {
+  return PositionKey(GlobalPosition{fingerprint});  // the same big-endian encoding
+}
+
+// Unions sorted lists of big-endian positions: re-indexing after a crash merges the same
+// position again, which must stay one entry.
+class PositionListMerge final : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger*) const override {
+    std::vector<std::string_view> items;
+    auto add = [&items](const rocksdb::Slice& s) {
+      for (size_t i = 0; i + 8 <= s.size(); i += 8) items.emplace_back(s.data() + i, 8);
+    };
+    if (existing != nullptr) add(*existing);
+    add(value);
+    std::sort(items.begin(), items.end());
+    items.erase(std::unique(items.begin(), items.end()), items.end());
+    new_value->clear();
+    for (auto item : items) new_value->append(item);
+    return true;
+  }
+  const char* Name() const override { return "hpf.PositionListMerge.v1"; }
+};
+
+rocksdb::ColumnFamilyOptions LogFamilyOptions() {
+  rocksdb::ColumnFamilyOptions options;
+  // Chunks are ~300 KiB values written in key order: large memtables mean few flushes, and
+  // level compaction of non-overlapping sequential files is a trivial move. Records are
+  // already compact FlatBuffers and every byte is hashed; compression would cost the one
+  // spare core for little.
+  options.write_buffer_size = 128 << 20;
+  options.max_write_buffer_number = 4;
+  options.compression = rocksdb::kNoCompression;
+  options.target_file_size_base = 128 << 20;
+  return options;
+}
+
+rocksdb::ColumnFamilyOptions IdempotencyFamilyOptions() {
+  rocksdb::ColumnFamilyOptions options;
+  options.merge_operator = std::make_shared<PositionListMerge>();
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.compression = rocksdb::kLZ4Compression;
+  return options;
+}
+
+rocksdb::ColumnFamilyOptions OptionsForFamily(std::string_view name) {
+  if (name == internal::kLogFamily) return LogFamilyOptions();
+  if (name == internal::kIdempotencyFamily) return IdempotencyFamilyOptions();
+  return rocksdb::ColumnFamilyOptions();
+}
+
+// Copies a RocksDB value into 8-byte-aligned memory (RocksDB blocks carry no alignment
+// promise; FlatBuffers wants one).
+struct AlignedValue {
+  std::vector<uint64_t> words;
+  size_t size = 0;
+  void Assign(std::string_view value) {
+    words.resize((value.size() + 7) / 8);
+    if (!value.empty()) std::memcpy(words.data(), value.data(), value.size());
+    size = value.size();
+  }
+  std::string_view view() const { return {reinterpret_cast<const char*>(words.data()), size}; }
+};
+
+}  // namespace
+
+struct EventLog::Impl {
+  // --- fixed at open ---
+  EventLogOptions options;
+  bool read_only = false;
+  uint32_t format_version = kStoreFormatVersion;
+  HashAlgorithm algorithm = HashAlgorithm::kSha256;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* meta_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* log_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* state_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* idem_cf = nullptr;
+  const Clock* clock = nullptr;
+  size_t window_max = kIdempotencyWindowKeysMax;
+
+  // --- submission queue ---
+  struct Request {
+    AppendBatch batch;
+    uint64_t precheck_floor = 0;                   // indexed_through when the precheck began
+    std::multiset<uint64_t>::iterator floor_entry;  // in floors, until the writer takes it
+    std::vector<std::vector<uint64_t>> index_hits;  // per command: positions from the index
+    std::promise<Result<AppendResult>> done;
+  };
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;        // writer waits for requests
+  std::condition_variable queue_space_cv;  // submitters wait for room
+  std::deque<Request*> queue;
+  bool stopping = false;
+  std::thread writer;
+
+  // Floors of prechecks in flight: the window keeps every key above the lowest (see Append).
+  std::mutex floors_mutex;
+  std::multiset<uint64_t> floors;
+
+  // --- committed head ---
+  mutable std::mutex head_mutex;
+  mutable std::condition_variable head_cv;
+  HeadDigest head;
+  Status failed;  // set once by the writer when a write fails; appends are refused after
+
+  // --- writer-owned (window also read by FindKey under window_mutex) ---
+  std::unique_ptr<ChainHasher> hasher;
+  mutable std::mutex window_mutex;
+  internal::KeyWindow window;
+
+  // --- indexer ---
+  std::thread indexer;
+  std::mutex indexer_mutex;
+  std::condition_variable indexer_cv;
+  bool indexer_urgent = false;
+  bool indexer_stopping = false;
+  std::atomic<uint64_t> indexed_through{0};
+  std::atomic<int64_t> last_append_us{0};
+  Status indexer_failed;
+
+  ~Impl() {
+    for (auto* handle : handles) {
+      if (db != nullptr) db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    }
+  }
+
+  // ------------------------------------------------------------------ opening
+  Status OpenDb(const std::string& dir, bool create) {
+    rocksdb::DBOptions db_options;
+    db_options.create_if_missing = create;
+    db_options.create_missing_column_families = create;
+    db_options.max_background_jobs = 2;
+    db_options.bytes_per_sync = 1 << 20;
+    db_options.max_total_wal_size = 512 << 20;
+    std::vector<std::string> names;
+    if (std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) {
+      HPF_RETURN_IF_ERROR(FromRocks(
+          rocksdb::DB::ListColumnFamilies(db_options, dir, &names), "listing column families"));
+    }
+    for (std::string_view wanted : {internal::kLogFamily, internal::kStateFamily,
+                                    internal::kIdempotencyFamily}) {
+      if (std::find(names.begin(), names.end(), wanted) == names.end() && !read_only) {
+        names.emplace_back(wanted);
+      }
+    }
+    if (std::find(names.begin(), names.end(), rocksdb::kDefaultColumnFamilyName) == names.end()) {
+      names.insert(names.begin(), rocksdb::kDefaultColumnFamilyName);
+    }
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& name : names) families.emplace_back(name, OptionsForFamily(name));
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status status =
+        read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir, families, &handles, &raw)
+                  : rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
+    HPF_RETURN_IF_ERROR(FromRocks(status, fmt::format("opening the store in {}", dir)));
+    db.reset(raw);
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == rocksdb::kDefaultColumnFamilyName) meta_cf = handles[i];
+      if (names[i] == internal::kLogFamily) log_cf = handles[i];
+      if (names[i] == internal::kStateFamily) state_cf = handles[i];
+      if (names[i] == internal::kIdempotencyFamily) idem_cf = handles[i];
+    }
+    return Status::Ok();
+  }
+
+  Status ReadOrWriteHeader(bool may_create) {
+    std::string value;
+    rocksdb::Status status =
+        db->Get(rocksdb::ReadOptions(), meta_cf, internal::kMetaFormatVersion, &value);
+    if (status.IsNotFound()) {
+      if (!may_create || read_only) {
+        return NotFoundError("no hpf-ledger store here (no format version in the header)");
+      }
+      rocksdb::WriteBatch batch;
+      HPF_RETURN_IF_ERROR(FromRocks(
+          batch.Put(meta_cf, internal::kMetaFormatVersion,
+                    std::string_view(EncodeU64(kStoreFormatVersion)).substr(0, 4)),
+          "header"));
+      HPF_RETURN_IF_ERROR(FromRocks(batch.Put(meta_cf, internal::kMetaHashAlgorithm,
+                                              HashAlgorithmName(options.hash_algorithm)),
+                                    "header"));
+      rocksdb::WriteOptions write_options;
+      write_options.sync = true;
+      HPF_RETURN_IF_ERROR(FromRocks(db->Write(write_options, &batch), "writing the header"));
+      format_version = kStoreFormatVersion;
+      algorithm = options.hash_algorithm;
+      return Status::Ok();
+    }
+    HPF_RETURN_IF_ERROR(FromRocks(status, "reading the header"));
+    if (value.size() != 4) return CorruptionError("the store's format version is not 4 bytes");
+    format_version = static_cast<uint32_t>(DecodeU64(value));
+    if (format_version > kStoreFormatVersion) {
+      return UnimplementedError(fmt::format(
+          "the store has format version {}, newer than this build supports ({}); open it with "
+          "a newer hpf-ledger",
+          format_version, kStoreFormatVersion));
+    }
+    if (format_version == 0) return CorruptionError("the store's format version is 0");
+    HPF_RETURN_IF_ERROR(FromRocks(
+        db->Get(rocksdb::ReadOptions(), meta_cf, internal::kMetaHashAlgorithm, &value),
+        "reading the hash algorithm"));
+    HPF_ASSIGN_OR_RETURN(algorithm, ParseHashAlgorithm(value));
+    return Status::Ok();
+  }
+
+  Status LoadHead() {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), log_cf));
+    it->SeekToLast();
+    HPF_RETURN_IF_ERROR(FromRocks(it->status(), "seeking the log's last chunk"));
+    if (!it->Valid()) {
+      head = HeadDigest{};
+      return Status::Ok();
+    }
+    AlignedValue chunk;
+    chunk.Assign(it->value().ToStringView());
+    HPF_ASSIGN_OR_RETURN(const GlobalPosition first,
+                         internal::PositionFromKey(it->key().ToStringView()));
+    Status visit_status;
+    HPF_RETURN_IF_ERROR(internal::ForEachChunkEntry(
+        chunk.view(), [&](uint32_t index, const internal::ChunkEntry& entry) {
+          head.position = GlobalPosition{first.value + index};
+          std::memcpy(head.hash.data(), entry.hash.data(), head.hash.size());
+          return true;
+        }));
+    return Status::Ok();
+  }
+
+  Status LoadIndexState() {
+    std::string value;
+    rocksdb::Status status =
+        db->Get(rocksdb::ReadOptions(), meta_cf, internal::kMetaIndexedThrough, &value);
+    if (!status.IsNotFound()) {
+      HPF_RETURN_IF_ERROR(FromRocks(status, "reading the index watermark"));
+      indexed_through.store(DecodeU64(value));
+    }
+    if (indexed_through.load() > head.position.value) {
+      return CorruptionError(fmt::format("the key index covers position {} past the head {}",
+                                         indexed_through.load(), head.position.value));
+    }
+    // Keys committed after the watermark (a crash before the indexer caught up) go back into
+    // the window. Bounded by the window size: the indexer never falls further behind.
+    const GlobalPosition from{indexed_through.load() + 1};
+    if (from <= head.position) {
+      Status status_in_scan;
+      HPF_RETURN_IF_ERROR(ScanRange(from, head.position, [&](const RecordRef& ref) {
+        auto record = VerifyRecord(ref.record);
+        if (!record.has_value()) {
+          status_in_scan = record.error();
+          return false;
+        }
+        const auto* envelope = (*record)->envelope();
+        const std::string_view key = RecordIdempotencyKey(**record);
+        if (envelope->command_part() == 0 && !key.empty()) {
+          window.Insert(KeyFingerprint(key), ref.position.value);
+        }
+        return true;
+      }));
+      HPF_RETURN_IF_ERROR(status_in_scan);
+    }
+    return Status::Ok();
+  }
+
+  // ------------------------------------------------------------------ reading
+  Status ScanRange(GlobalPosition from, GlobalPosition to, const RecordVisitor& visit) const {
+    if (from.value == 0) from = GlobalPosition{1};
+    if (from > to) return Status::Ok();
+    rocksdb::ReadOptions read_options;
+    read_options.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, log_cf));
+    it->SeekForPrev(PositionKey(from));
+    if (!it->Valid()) it->SeekToFirst();
+    AlignedValue chunk;
+    for (; it->Valid(); it->Next()) {
+      HPF_ASSIGN_OR_RETURN(const GlobalPosition first,
+                           internal::PositionFromKey(it->key().ToStringView()));
+      if (first > to) break;
+      chunk.Assign(it->value().ToStringView());
+      bool keep_going = true;
+      HPF_RETURN_IF_ERROR(internal::ForEachChunkEntry(
+          chunk.view(), [&](uint32_t index, const internal::ChunkEntry& entry) {
+            const GlobalPosition position{first.value + index};
+            if (position < from) return true;
+            if (position > to) {
+              keep_going = false;
+              return false;
+            }
+            keep_going = visit(RecordRef{position, entry.hash, entry.record});
+            return keep_going;
+          }));
+      if (!keep_going) return Status::Ok();
+    }
+    return FromRocks(it->status(), "reading the log");
+  }
+
+  struct KeyAndHash {
+    std::string key;
+    Digest command_hash{};
+  };
+
+  // The key and command hash of the committed record at `position`.
+  Result<KeyAndHash> CommittedKeyAt(GlobalPosition position) const {
+    std::optional<KeyAndHash> found;
+    Status inner;
+    HPF_RETURN_IF_ERROR(ScanRange(position, position, [&](const RecordRef& ref) {
+      auto record = VerifyRecord(ref.record);
+      if (!record.has_value()) {
+        inner = record.error();
+        return false;
+      }
+      found = KeyAndHash{std::string(RecordIdempotencyKey(**record)),
+                         RecordCommandHash(**record)};
+      return false;
+    }));
+    HPF_RETURN_IF_ERROR(inner);
+    if (!found) return NotFoundError(fmt::format("no record at position {}", position.value));
+    return *std::move(found);
+  }
+
+  // Positions the persistent index lists for each key (usually none).
+  Result<std::vector<std::vector<uint64_t>>> LookupIndex(
+      const std::vector<uint64_t>& fingerprints) const {
+    std::vector<std::vector<uint64_t>> hits(fingerprints.size());
+    if (fingerprints.empty()) return hits;
+    std::vector<std::string> keys;
+    keys.reserve(fingerprints.size());
+    for (uint64_t fp : fingerprints) keys.push_back(FingerprintKey(fp));
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db->MultiGet(rocksdb::ReadOptions(), idem_cf, slices.size(), slices.data(), values.data(),
+                 statuses.data());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      HPF_RETURN_IF_ERROR(FromRocks(statuses[i], "reading the key index"));
+      const std::string_view list = values[i].ToStringView();
+      for (size_t at = 0; at + 8 <= list.size(); at += 8) {
+        HPF_ASSIGN_OR_RETURN(const GlobalPosition p, internal::PositionFromKey(list.substr(at, 8)));
+        hits[i].push_back(p.value);
+      }
+    }
+    return hits;
+  }
+
+  // ------------------------------------------------------------------ appending
+  Result<AppendResult> Append(AppendBatch batch) {
+    if (read_only) return FailedPreconditionError("the store is open read-only");
+    if (batch.command_count() == 0) return InvalidArgumentError("an append needs a command");
+    auto request = std::make_unique<Request>();
+    // Register the precheck's floor before reading the index: the writer keeps every window
+    // entry above it, so a key the index did not yet hold is still in the window when the
+    // writer looks (no gap between the two sources).
+    {
+      std::lock_guard lock(floors_mutex);
+      request->precheck_floor = indexed_through.load();
+      request->floor_entry = floors.insert(request->precheck_floor);
+    }
+    if (request->precheck_floor > 0) {
+      std::vector<uint64_t> fingerprints(batch.command_count());
+      for (size_t c = 0; c < batch.command_count(); ++c) {
+        const schema::Record* record =
+            schema::GetRecord(batch.record(batch.command_first_record(c)).data());
+        const std::string_view key = RecordIdempotencyKey(*record);
+        fingerprints[c] = key.empty() ? 0 : KeyFingerprint(key);
+      }
+      auto hits = LookupIndex(fingerprints);
+      if (!hits.has_value()) {
+        std::lock_guard lock(floors_mutex);
+        floors.erase(request->floor_entry);
+        return std::move(hits).error();
+      }
+      request->index_hits = std::move(hits).value();
+    }
+    request->batch = std::move(batch);
+    auto future = request->done.get_future();
+    {
+      std::unique_lock lock(queue_mutex);
+      queue_space_cv.wait(lock, [&] { return stopping || queue.size() < kQueuedBatchesMax; });
+      if (stopping) {
+        std::lock_guard floor_lock(floors_mutex);
+        floors.erase(request->floor_entry);
+        return UnavailableError("the log is closing");
+      }
+      queue.push_back(request.release());
+    }
+    queue_cv.notify_one();
+    return future.get();
+  }
+
+  struct PendingRecord {
+    std::span<const uint8_t> bytes;  // in a request's batch (unpatched)
+  };
+
+  // Everything one group writes, built by PrepareGroup.
+  struct Group {
+    std::vector<Request*> requests;
+    std::vector<std::vector<CommandResult>> results;  // per request
+    std::vector<Status> request_errors;               // per request (ok = write it)
+    std::vector<PendingRecord> records;               // accepted, in position order
+    uint64_t first_position = 0;
+    rocksdb::WriteBatch batch;
+    HeadDigest new_head;
+  };
+
+  // Decides each command's outcome and assigns positions. Window inserts made here are undone
+  // by ForgetAfter if the group's write fails.
+  void DecideOutcomes(Group& group) {
+    uint64_t next = head.position.value + 1;
+    group.first_position = next;
+    group.results.resize(group.requests.size());
+    group.request_errors.resize(group.requests.size());
+    std::lock_guard window_lock(window_mutex);
+    for (size_t r = 0; r < group.requests.size(); ++r) {
+      Request& request = *group.requests[r];
+      const AppendBatch& batch = request.batch;
+      std::vector<CommandResult>& results = group.results[r];
+      results.resize(batch.command_count());
+      // Pass 1: outcomes, without touching shared state, so a refused batch leaves no trace.
+      std::vector<Accepted> accepted;
+      uint64_t tentative = next;
+      bool refuse = false;
+      Status failure;
+      for (size_t c = 0; c < batch.command_count() && failure.ok(); ++c) {
+        const auto first_bytes = batch.record(batch.command_first_record(c));
+        const schema::Record* record = schema::GetRecord(first_bytes.data());
+        const std::string_view key = RecordIdempotencyKey(*record);
+        const size_t count = batch.command_record_count(c);
+        if (!key.empty()) {
+          const uint64_t fp = KeyFingerprint(key);
+          auto earlier = FindEarlier(group, request, c, key, fp, RecordCommandHash(*record),
+                                     accepted, results);
+          if (!earlier.has_value()) {
+            failure = earlier.error();
+            break;
+          }
+          if (earlier->has_value()) {
+            results[c] = **earlier;
+            if (batch.has_state_delta()) refuse = true;
+            continue;
+          }
+          accepted.push_back({c, fp, true});
+        } else {
+          accepted.push_back({c, 0, false});
+        }
+        results[c] = {CommandOutcome::kAppended, GlobalPosition{tentative}};
+        tentative += count;
+      }
+      if (!failure.ok() || refuse) {
+        group.request_errors[r] =
+            !failure.ok() ? failure
+                          : FailedPreconditionError(
+                                "the batch carries a state delta but holds a command already in "
+                                "the log; decide it again against the current state");
+        results.clear();
+        continue;
+      }
+      // Pass 2: take the positions.
+      for (const Accepted& a : accepted) {
+        if (a.keyed) window.Insert(a.fingerprint, next);
+        const size_t first_record = batch.command_first_record(a.command);
+        for (size_t i = 0; i < batch.command_record_count(a.command); ++i) {
+          group.records.push_back(PendingRecord{batch.record(first_record + i)});
+        }
+        next += batch.command_record_count(a.command);
+      }
+    }
+  }
+
+  struct Accepted {
+    size_t command;
+    uint64_t fingerprint;
+    bool keyed;
+  };
+
+  Result<KeyAndHash> KeyAt(const Group& group, uint64_t position) const {
+    if (position >= group.first_position) {
+      const auto& pending = group.records[position - group.first_position];
+      const schema::Record* record = schema::GetRecord(pending.bytes.data());
+      return KeyAndHash{std::string(RecordIdempotencyKey(*record)), RecordCommandHash(*record)};
+    }
+    return CommittedKeyAt(GlobalPosition{position});
+  }
+
+  // Finds an earlier command with this key: in the index hits, the window (committed, or
+  // earlier in this group) or earlier in this batch. Keys are compared in full, so a
+  // fingerprint collision is never taken for a duplicate.
+  Result<std::optional<CommandResult>> FindEarlier(const Group& group, const Request& request,
+                                                   size_t command, std::string_view key,
+                                                   uint64_t fp, const Digest& hash,
+                                                   const std::vector<Accepted>& accepted,
+                                                   const std::vector<CommandResult>& results) {
+    auto outcome = [&hash](const Digest& original, uint64_t position) {
+      return CommandResult{
+          original == hash ? CommandOutcome::kDuplicate : CommandOutcome::kConflict,
+          GlobalPosition{position}};
+    };
+    std::vector<uint64_t> candidates;
+    if (!request.index_hits.empty()) candidates = request.index_hits[command];
+    window.ForEach(fp, [&](uint64_t position) { candidates.push_back(position); });
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    for (uint64_t position : candidates) {
+      HPF_ASSIGN_OR_RETURN(const KeyAndHash found, KeyAt(group, position));
+      if (found.key == key) return std::optional(outcome(found.command_hash, position));
+    }
+    const AppendBatch& batch = request.batch;
+    for (const Accepted& a : accepted) {
+      if (!a.keyed || a.fingerprint != fp) continue;
+      const schema::Record* earlier =
+          schema::GetRecord(batch.record(batch.command_first_record(a.command)).data());
+      if (RecordIdempotencyKey(*earlier) == key) {
+        return std::optional(
+            outcome(RecordCommandHash(*earlier), results[a.command].position.value));
+      }
+    }
+    return std::optional<CommandResult>();
+  }
+
+  // Copies accepted records into chunks, fills their links, extends the chain and adds
+  // chunks and state deltas to the group's WriteBatch.
+  Status EncodeGroup(Group& group) {
+    const int64_t now_us = clock->NowMicros();
+    Digest prev = head.hash;
+    uint64_t position = group.first_position;
+    for (size_t start = 0; start < group.records.size(); start += kChunkRecordsMax) {
+      const size_t end = std::min(group.records.size(), start + kChunkRecordsMax);
+      size_t capacity = internal::kChunkHeaderBytes;
+      for (size_t i = start; i < end; ++i) {
+        capacity += internal::ChunkEntryBytes(group.records[i].bytes.size());
+      }
+      std::string chunk;
+      internal::ChunkWriter chunk_writer(&chunk, capacity);
+      const uint64_t chunk_first = position;
+      for (size_t i = start; i < end; ++i, ++position) {
+        uint8_t* hash_slot = nullptr;
+        std::span<uint8_t> stored = chunk_writer.AddRecord(group.records[i].bytes, &hash_slot);
+        PatchLink(stored, GlobalPosition{position}, now_us, prev);
+        prev = hasher->Link(prev, stored);
+        std::memcpy(hash_slot, prev.data(), prev.size());
+      }
+      chunk_writer.Finish();
+      HPF_RETURN_IF_ERROR(FromRocks(
+          group.batch.Put(log_cf, PositionKey(GlobalPosition{chunk_first}), chunk), "batch"));
+    }
+    for (size_t r = 0; r < group.requests.size(); ++r) {
+      if (!group.request_errors[r].ok()) continue;
+      for (const auto& op : group.requests[r]->batch.state_ops()) {
+        HPF_RETURN_IF_ERROR(FromRocks(op.is_delete ? group.batch.Delete(state_cf, op.key)
+                                                   : group.batch.Put(state_cf, op.key, op.value),
+                                      "batch"));
+      }
+    }
+    group.new_head = group.records.empty()
+                         ? head
+                         : HeadDigest{GlobalPosition{position - 1}, prev};
+    return Status::Ok();
+  }
+
+  void Complete(Group& group, const Status& write_status) {
+    for (size_t r = 0; r < group.requests.size(); ++r) {
+      Request* request = group.requests[r];
+      if (!write_status.ok()) {
+        request->done.set_value(write_status);
+      } else if (!group.request_errors[r].ok()) {
+        request->done.set_value(group.request_errors[r]);
+      } else {
+        request->done.set_value(AppendResult{std::move(group.results[r]), group.new_head});
+      }
+      delete request;
+    }
+  }
+
+  // Oldest position the window must keep: nothing the index lacks, nothing a precheck in
+  // flight may have missed.
+  uint64_t EvictionBound() {
+    uint64_t bound = indexed_through.load();
+    std::lock_guard lock(floors_mutex);
+    if (!floors.empty()) bound = std::min(bound, *floors.begin());
+    return bound;
+  }
+
+  void WaitForWindowRoom() {
+    while (true) {
+      {
+        std::lock_guard lock(window_mutex);
+        window.EvictThrough(EvictionBound());
+        if (window.size() < window_max) return;
+      }
+      {
+        std::lock_guard lock(indexer_mutex);
+        if (!indexer_failed.ok()) return;  // appends go on; the window may exceed its target
+        indexer_urgent = true;
+      }
+      indexer_cv.notify_one();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  void WriterLoop() {
+    // Runs until Close(): each turn takes every queued batch (up to the group limit) and
+    // writes them as one group.
+    while (true) {
+      Group group;
+      {
+        std::unique_lock lock(queue_mutex);
+        queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;  // stopping and drained
+        size_t records = 0;
+        while (!queue.empty() &&
+               (group.requests.empty() ||
+                records + queue.front()->batch.record_count() <= kGroupRecordsMax)) {
+          records += queue.front()->batch.record_count();
+          group.requests.push_back(queue.front());
+          queue.pop_front();
+        }
+      }
+      queue_space_cv.notify_all();
+      {
+        std::lock_guard lock(floors_mutex);
+        for (Request* request : group.requests) floors.erase(request->floor_entry);
+      }
+      Status status;
+      {
+        std::lock_guard lock(head_mutex);
+        status = failed;
+      }
+      if (status.ok()) {
+        WaitForWindowRoom();
+        DecideOutcomes(group);
+        status = EncodeGroup(group);
+      }
+      if (status.ok() && group.batch.Count() > 0) {
+        rocksdb::WriteOptions write_options;
+        write_options.sync = options.durability == Durability::kSync;
+        status = FromRocks(db->Write(write_options, &group.batch), "writing a group");
+      }
+      if (!status.ok()) {
+        std::lock_guard lock(window_mutex);
+        window.ForgetAfter(head.position.value);
+      }
+      {
+        std::lock_guard lock(head_mutex);
+        if (status.ok()) {
+          head = group.new_head;
+        } else if (failed.ok()) {
+          failed = IoError(fmt::format("the log stopped accepting appends after a failed write "
+                                       "({}); reopen the store",
+                                       status.ToString()));
+        }
+      }
+      head_cv.notify_all();
+      last_append_us.store(clock->NowMicros());
+      Complete(group, status);
+    }
+  }
+
+  // ------------------------------------------------------------------ indexing
+  // Folds committed keys from indexed_through+1 into the persistent index, at most
+  // kIndexerBatchKeysMax records per WriteBatch. Unsynced: a crash loses only index entries,
+  // and the watermark written with them says where to start again.
+  Status IndexThrough(GlobalPosition target) {
+    while (indexed_through.load() < target.value) {
+      const GlobalPosition from{indexed_through.load() + 1};
+      const GlobalPosition to{std::min(target.value, from.value + kIndexerBatchKeysMax - 1)};
+      rocksdb::WriteBatch batch;
+      Status inner;
+      HPF_RETURN_IF_ERROR(ScanRange(from, to, [&](const RecordRef& ref) {
+        auto record = VerifyRecord(ref.record);
+        if (!record.has_value()) {
+          inner = record.error();
+          return false;
+        }
+        const std::string_view key = RecordIdempotencyKey(**record);
+        if ((*record)->envelope()->command_part() == 0 && !key.empty()) {
+          inner = FromRocks(batch.Merge(idem_cf, FingerprintKey(KeyFingerprint(key)),
+                                        PositionKey(ref.position)),
+                            "index batch");
+        }
+        return inner.ok();
+      }));
+      HPF_RETURN_IF_ERROR(inner);
+      HPF_RETURN_IF_ERROR(FromRocks(
+          batch.Put(meta_cf, internal::kMetaIndexedThrough, EncodeU64(to.value)), "index batch"));
+      HPF_RETURN_IF_ERROR(FromRocks(db->Write(rocksdb::WriteOptions(), &batch), "indexing keys"));
+      indexed_through.store(to.value);
+    }
+    return Status::Ok();
+  }
+
+  void IndexerLoop() {
+    // Runs until Close(). Indexes when the log has been idle for a moment, when the window is
+    // half full, or when the writer is waiting for room — never competing with a burst.
+    constexpr auto kIdleCheck = std::chrono::milliseconds(50);
+    constexpr int64_t kIdleMicros = 50'000;
+    while (true) {
+      bool urgent = false;
+      {
+        std::unique_lock lock(indexer_mutex);
+        indexer_cv.wait_for(lock, kIdleCheck, [&] { return indexer_stopping || indexer_urgent; });
+        if (indexer_stopping) return;
+        urgent = indexer_urgent;
+        indexer_urgent = false;
+      }
+      const GlobalPosition target = [&] {
+        std::lock_guard lock(head_mutex);
+        return head.position;
+      }();
+      const uint64_t behind = target.value - indexed_through.load();
+      const bool idle = clock->NowMicros() - last_append_us.load() >= kIdleMicros;
+      if (behind == 0 || !(urgent || idle || behind >= window_max / 2)) continue;
+      Status status = IndexThrough(target);
+      if (!status.ok()) {
+        std::lock_guard lock(indexer_mutex);
+        indexer_failed = status;
+        return;
+      }
+    }
+  }
+
+  Status Stop() {
+    if (read_only || db == nullptr) return Status::Ok();
+    {
+      std::lock_guard lock(queue_mutex);
+      if (stopping) return Status::Ok();
+      stopping = true;
+    }
+    queue_cv.notify_all();
+    queue_space_cv.notify_all();
+    if (writer.joinable()) writer.join();
+    {
+      std::lock_guard lock(indexer_mutex);
+      indexer_stopping = true;
+    }
+    indexer_cv.notify_all();
+    if (indexer.joinable()) indexer.join();
+    Status status;
+    {
+      std::lock_guard lock(indexer_mutex);
+      status = indexer_failed;
+    }
+    // Fold the rest of the window into the index so the next open loads nothing.
+    if (status.ok()) status = IndexThrough(head.position);
+    if (status.ok()) {
+      status = FromRocks(db->FlushWAL(/*sync=*/true), "syncing the write-ahead log");
+    }
+    return status;
+  }
+};
+
+EventLog::EventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EventLog::~EventLog() { Close().IgnoreError(); }  // Errors were the caller's to see in Close().
+
+Result<std::unique_ptr<EventLog>> EventLog::Open(const EventLogOptions& options) {
+  if (options.data_dir.empty()) return InvalidArgumentError("the data directory is empty");
+  const bool exists = std::filesystem::exists(std::filesystem::path(options.data_dir) / "CURRENT");
+  if (options.mode == OpenMode::kCreateNew && exists) {
+    return AlreadyExistsError(fmt::format("a store already exists in {}", options.data_dir));
+  }
+  if (options.mode == OpenMode::kOpenExisting && !exists) {
+    return NotFoundError(fmt::format("no store in {}", options.data_dir));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->clock = options.clock != nullptr ? options.clock : &SystemClock::Default();
+  impl->window_max = options.key_window_max != 0 ? options.key_window_max
+                                                 : kIdempotencyWindowKeysMax;
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return IoError(fmt::format("creating {}: {}", options.data_dir, ec.message()));
+  HPF_RETURN_IF_ERROR(impl->OpenDb(options.data_dir, /*create=*/!exists));
+  HPF_RETURN_IF_ERROR(impl->ReadOrWriteHeader(/*may_create=*/!exists));
+  HPF_ASSIGN_OR_RETURN(impl->hasher, ChainHasher::Create(impl->algorithm));
+  HPF_RETURN_IF_ERROR(impl->LoadHead());
+  HPF_RETURN_IF_ERROR(impl->LoadIndexState());
+  impl->last_append_us.store(impl->clock->NowMicros());
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->WriterLoop(); });
+  impl->indexer = std::thread([raw] { raw->IndexerLoop(); });
+  return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
+}
+
+Result<std::unique_ptr<EventLog>> EventLog::OpenReadOnly(std::string_view data_dir) {
+  const std::string dir(data_dir);
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) {
+    return NotFoundError(fmt::format("no store in {}", dir));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->read_only = true;
+  impl->options.data_dir = dir;
+  impl->clock = &SystemClock::Default();
+  HPF_RETURN_IF_ERROR(impl->OpenDb(dir, /*create=*/false));
+  if (impl->log_cf == nullptr || impl->state_cf == nullptr || impl->idem_cf == nullptr) {
+    // Checked after the header so that a newer format is reported as such.
+    HPF_RETURN_IF_ERROR(impl->ReadOrWriteHeader(/*may_create=*/false));
+    return CorruptionError(fmt::format("the store in {} lacks the log's column families", dir));
+  }
+  HPF_RETURN_IF_ERROR(impl->ReadOrWriteHeader(/*may_create=*/false));
+  HPF_ASSIGN_OR_RETURN(impl->hasher, ChainHasher::Create(impl->algorithm));
+  HPF_RETURN_IF_ERROR(impl->LoadHead());
+  std::string value;
+  if (impl->db->Get(rocksdb::ReadOptions(), impl->meta_cf, internal::kMetaIndexedThrough, &value)
+          .ok()) {
+    impl->indexed_through.store(DecodeU64(value));
+  }
+  return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
+}
+
+Result<AppendResult> EventLog::Append(AppendBatch batch) { return impl_->Append(std::move(batch)); }
+
+HeadDigest EventLog::head() const {
+  std::lock_guard lock(impl_->head_mutex);
+  return impl_->head;
+}
+
+GlobalPosition EventLog::WaitForPosition(GlobalPosition position,
+                                         std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->head_mutex);
+  impl_->head_cv.wait_for(lock, timeout, [&] { return impl_->head.position >= position; });
+  return impl_->head.position;
+}
+
+Status EventLog::Scan(GlobalPosition from, GlobalPosition to, const RecordVisitor& visit) const {
+  return impl_->ScanRange(from, std::min(to, head().position), visit);
+}
+
+Status EventLog::ScanChunks(
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log_cf));
+  AlignedValue chunk;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    chunk.Assign(it->value().ToStringView());
+    if (!visit(it->key().ToStringView(), chunk.view())) break;
+  }
+  return FromRocks(it->status(), "reading the log");
+}
+
+Result<std::optional<EventLog::KeyHit>> EventLog::FindKey(std::string_view key) const {
+  if (key.empty()) return std::optional<KeyHit>();
+  const uint64_t fp = KeyFingerprint(key);
+  const uint64_t head_position = head().position.value;
+  std::vector<uint64_t> candidates;
+  {
+    std::lock_guard lock(impl_->window_mutex);
+    impl_->window.ForEach(fp, [&](uint64_t p) { candidates.push_back(p); });
+  }
+  HPF_ASSIGN_OR_RETURN(auto hits, impl_->LookupIndex({fp}));
+  candidates.insert(candidates.end(), hits[0].begin(), hits[0].end());
+  std::sort(candidates.begin(), candidates.end());
+  for (uint64_t position : candidates) {
+    if (position > head_position) continue;  // not committed yet
+    HPF_ASSIGN_OR_RETURN(const auto found, impl_->CommittedKeyAt(GlobalPosition{position}));
+    if (found.key == key) return std::optional(KeyHit{GlobalPosition{position}, found.command_hash});
+  }
+  return std::optional<KeyHit>();
+}
+
+Result<std::optional<std::string>> EventLog::GetState(std::string_view key) const {
+  std::string value;
+  const rocksdb::Status status = impl_->db->Get(rocksdb::ReadOptions(), impl_->state_cf, key, &value);
+  if (status.IsNotFound()) return std::optional<std::string>();
+  HPF_RETURN_IF_ERROR(FromRocks(status, "reading state"));
+  return std::optional(std::move(value));
+}
+
+Status EventLog::ScanState(
+    std::string_view prefix,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->state_cf));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
+  }
+  return FromRocks(it->status(), "reading state");
+}
+
+HashAlgorithm EventLog::hash_algorithm() const { return impl_->algorithm; }
+uint32_t EventLog::format_version() const { return impl_->format_version; }
+GlobalPosition EventLog::indexed_through() const {
+  return GlobalPosition{impl_->indexed_through.load()};
+}
+
+Status EventLog::Close() {
+  if (impl_ == nullptr) return Status::Ok();
+  return impl_->Stop();
+}
+
+}  // namespace hpf::events

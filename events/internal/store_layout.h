@@ -1,0 +1,25 @@
+// events/internal/store_layout.h — how the log lays out its RocksDB store (format v1).
+//
+// Column families:
+//   default  meta keys below
+//   log      PositionKey(first position) -> chunk (chunk_codec.h), one per <= 1024 records
+//   state    the write model's opaque state, written by AppendBatch deltas
+//   idem     fingerprint (8 bytes big-endian) -> sorted big-endian u64 positions (a merge
+//            operator unions them): the persistent idempotency index, derived from the log
+//            and written behind it by the indexer (unsynced: rebuilt from the watermark)
+#pragma once
+
+#include <string_view>
+
+namespace hpf::events::internal {
+
+inline constexpr std::string_view kLogFamily = "log";
+inline constexpr std::string_view kStateFamily = "state";
+inline constexpr std::string_view kIdempotencyFamily = "idem";
+
+// Meta keys in the default family.
+inline constexpr std::string_view kMetaFormatVersion = "format_version";    // u32 LE
+inline constexpr std::string_view kMetaHashAlgorithm = "hash_algorithm";    // "sha256" | "sm3"
+inline constexpr std::string_view kMetaIndexedThrough = "idem_indexed_through";  // u64 LE
+
+}  // namespace hpf::events::internal
