@@ -52,8 +52,7 @@ Status AppendBatch::AddCommand(std::span<const std::span<const uint8_t>> records
                                             kCommandRecordsMax, records.size()));
   }
   if (record_count() + records.size() > kBatchRecordsMax) {
-    return InvalidArgumentError(
-        fmt::format("a batch holds at most {} records", kBatchRecordsMax));
+    return InvalidArgumentError(fmt::format("a batch holds at most {} records", kBatchRecordsMax));
   }
   // Copy the records in (8-byte aligned, as VerifyRecord requires), check them there, and
   // roll back on the first bad one so a rejected command leaves the batch unchanged.
@@ -64,8 +63,8 @@ Status AppendBatch::AddCommand(std::span<const std::span<const uint8_t>> records
     const size_t offset_words = arena_.size();
     arena_.resize(offset_words + (bytes.size() + 7) / 8, 0);
     std::memcpy(arena_.data() + offset_words, bytes.data(), bytes.size());
-    record_offsets_.push_back(RecordSlice{static_cast<uint32_t>(offset_words * 8),
-                                          static_cast<uint32_t>(bytes.size())});
+    record_offsets_.push_back(
+        RecordSlice{static_cast<uint32_t>(offset_words * 8), static_cast<uint32_t>(bytes.size())});
     arena_bytes_ += bytes.size();
   }
   Status status = CheckCommand(records_before, records.size());
@@ -92,8 +91,8 @@ Status AppendBatch::PutState(std::string_view key, std::string_view value) {
     return InvalidArgumentError(fmt::format("state value exceeds {} bytes", kStateValueBytesMax));
   }
   if (state_ops_.size() >= kStateDeltaEntriesMax) {
-    return InvalidArgumentError(fmt::format("a state delta holds at most {} entries",
-                                            kStateDeltaEntriesMax));
+    return InvalidArgumentError(
+        fmt::format("a state delta holds at most {} entries", kStateDeltaEntriesMax));
   }
   state_ops_.push_back(StateOp{std::string(key), std::string(value), false});
   return Status::Ok();
@@ -104,8 +103,8 @@ Status AppendBatch::DeleteState(std::string_view key) {
     return InvalidArgumentError(fmt::format("state key must be 1..{} bytes", kStateKeyBytesMax));
   }
   if (state_ops_.size() >= kStateDeltaEntriesMax) {
-    return InvalidArgumentError(fmt::format("a state delta holds at most {} entries",
-                                            kStateDeltaEntriesMax));
+    return InvalidArgumentError(
+        fmt::format("a state delta holds at most {} entries", kStateDeltaEntriesMax));
   }
   state_ops_.push_back(StateOp{std::string(key), std::string(), true});
   return Status::Ok();

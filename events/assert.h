@@ -10,11 +10,11 @@ namespace hpf::internal {
 [[noreturn]] void AssertFailed(const char* condition, const char* file, int line);
 }  // namespace hpf::internal
 
-#define HPF_ASSERT(cond)                                          \
-  do {                                                            \
-    if (!(cond)) [[unlikely]] {                                   \
-      ::hpf::internal::AssertFailed(#cond, __FILE__, __LINE__);   \
-    }                                                             \
+#define HPF_ASSERT(cond)                                        \
+  do {                                                          \
+    if (!(cond)) [[unlikely]] {                                 \
+      ::hpf::internal::AssertFailed(#cond, __FILE__, __LINE__); \
+    }                                                           \
   } while (false)
 
 #ifdef NDEBUG

@@ -1,18 +1,21 @@
 // events/event_log.h — the durable, totally ordered, hash-chained event log on RocksDB.
 //
 // The system of record (DESIGN §1). Records get gapless global positions from 1. Appends from
-// any number of threads are group-committed: one writer thread drains the queue, assigns
-// positions, fills each record's link, extends the hash chain and writes the group — records,
-// the idempotency data and every batch's state delta — as ONE RocksDB WriteBatch, synced by
-// default, then completes every submitter. After a crash a group is whole or absent; an
-// acknowledged append is never lost.
+// any number of threads are group-committed through a two-stage pipeline: the writer thread
+// drains the queue, decides idempotency, assigns positions, fills each record's link and
+// extends the hash chain; the committer thread writes each group — records, idempotency data
+// and every batch's state delta — as ONE RocksDB WriteBatch, synced by default, then completes
+// every submitter. While one group syncs the next is prepared, so groups grow under load.
+// After a crash a group is whole or absent; an acknowledged append is never lost.
 //
 // Idempotency: a command's key maps to (position, command hash). Appending a command whose key
 // is already in the log returns the original position: kDuplicate if the command hash is the
 // same, kConflict if it differs — nothing is appended for it either way.
 //
 // Opening never replays the log: the head, the idempotency index and the caller's state are
-// stored, not derived (see limits.h on the key window). A store whose format is newer than
+// stored, not derived. The one exception is bounded: keys committed after the persistent
+// index's watermark (only after a crash; Close() folds them in) are reloaded into the
+// in-memory key window, at most limits.h's window size. A store whose format is newer than
 // this build is refused. OpenReadOnly() opens a store another process may be writing.
 //
 // Thread safety: every method may be called from any thread. Close() (or the destructor)
@@ -22,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <span>
@@ -89,6 +93,17 @@ struct RecordRef {
 // Called for each record in order; return false to stop early.
 using RecordVisitor = std::function<bool(const RecordRef&)>;
 
+// Counters since open, for /metrics and benchmarks. Times are wall-clock microseconds spent
+// by the writer thread in each step of a group commit.
+struct EventLogStats {
+  uint64_t groups = 0;
+  uint64_t batches = 0;
+  uint64_t records = 0;
+  uint64_t decide_micros = 0;  // idempotency and positions
+  uint64_t encode_micros = 0;  // copying into chunks, links, hashing
+  uint64_t write_micros = 0;   // RocksDB write, WAL sync included
+};
+
 class EventLog {
  public:
   static Result<std::unique_ptr<EventLog>> Open(const EventLogOptions& options);
@@ -107,6 +122,12 @@ class EventLog {
   // if the write failed — the log then refuses further appends until reopened.
   Result<AppendResult> Append(AppendBatch batch);
 
+  // The same without waiting: the batch is queued (after its idempotency precheck, which
+  // runs on the calling thread) and the future completes when its group is durable. Batches
+  // queued by one thread are appended in the order they were queued. Lets a single producer
+  // (the sequencer) keep the writer busy while earlier groups sync.
+  std::future<Result<AppendResult>> AppendAsync(AppendBatch batch);
+
   // The committed head (position and hash). Position 0 for an empty log.
   HeadDigest head() const;
 
@@ -121,8 +142,8 @@ class EventLog {
 
   // Visits every stored chunk in key order with its raw value: for verification, which must
   // see gaps and damage that Scan() assumes away.
-  Status ScanChunks(const std::function<bool(std::string_view key, std::string_view value)>&
-                        visit) const;
+  Status ScanChunks(
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
   // The committed record with this key (the first record of its command), if any.
   struct KeyHit {
@@ -133,10 +154,11 @@ class EventLog {
 
   // The write model's stored state (the deltas of all committed batches).
   Result<std::optional<std::string>> GetState(std::string_view key) const;
-  Status ScanState(std::string_view prefix,
-                   const std::function<bool(std::string_view key, std::string_view value)>&
-                       visit) const;
+  Status ScanState(
+      std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
+  EventLogStats stats() const;
   HashAlgorithm hash_algorithm() const;
   uint32_t format_version() const;
   // Position through which idempotency keys are in the persistent index.

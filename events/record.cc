@@ -28,8 +28,7 @@ flatbuffers::FlatBufferBuilder& RecordBuilder::fbb() {
   return fbb_;
 }
 
-std::span<const uint8_t> RecordBuilder::Finish(const EnvelopeFields& envelope,
-                                               schema::Event type,
+std::span<const uint8_t> RecordBuilder::Finish(const EnvelopeFields& envelope, schema::Event type,
                                                flatbuffers::Offset<void> payload,
                                                std::span<const schema::Posting> postings) {
   auto& b = fbb();
@@ -71,7 +70,8 @@ Result<const schema::Record*> VerifyRecord(std::span<const uint8_t> bytes) {
     return CorruptionError(
         fmt::format("record of {} bytes exceeds the limit of {}", bytes.size(), kRecordBytesMax));
   }
-  if (bytes.size() < 8 || !flatbuffers::BufferHasIdentifier(bytes.data(), schema::RecordIdentifier())) {
+  if (bytes.size() < 8 ||
+      !flatbuffers::BufferHasIdentifier(bytes.data(), schema::RecordIdentifier())) {
     return CorruptionError("not a record: missing the HPF1 file identifier");
   }
   flatbuffers::Verifier::Options options;
@@ -119,8 +119,8 @@ Status CheckPostingsBalance(const schema::Record& record) {
     }
   }
   if (debits != credits) {
-    return InvalidArgumentError(fmt::format("postings do not balance: debits {} fen, credits {} fen",
-                                            debits, credits));
+    return InvalidArgumentError(
+        fmt::format("postings do not balance: debits {} fen, credits {} fen", debits, credits));
   }
   return Status::Ok();
 }

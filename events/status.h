@@ -18,16 +18,16 @@ namespace hpf {
 
 enum class StatusCode : uint8_t {
   kOk = 0,
-  kInvalidArgument = 1,    // the caller passed something malformed
-  kNotFound = 2,           // no such position, key or file
-  kAlreadyExists = 3,      // e.g. creating a store where one exists
-  kFailedPrecondition = 4, // the store is in a state that forbids the call (failed, closed)
-  kCorruption = 5,         // stored bytes do not verify
-  kIoError = 6,            // the disk or the OS failed
-  kUnavailable = 7,        // a peer is down or the store is shutting down
-  kDeadlineExceeded = 8,   // a bounded wait ran out
-  kUnimplemented = 9,      // e.g. a store format newer than this build
-  kInternal = 10,          // an invariant failed in a dependency
+  kInvalidArgument = 1,     // the caller passed something malformed
+  kNotFound = 2,            // no such position, key or file
+  kAlreadyExists = 3,       // e.g. creating a store where one exists
+  kFailedPrecondition = 4,  // the store is in a state that forbids the call (failed, closed)
+  kCorruption = 5,          // stored bytes do not verify
+  kIoError = 6,             // the disk or the OS failed
+  kUnavailable = 7,         // a peer is down or the store is shutting down
+  kDeadlineExceeded = 8,    // a bounded wait ran out
+  kUnimplemented = 9,       // e.g. a store format newer than this build
+  kInternal = 10,           // an invariant failed in a dependency
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -67,7 +67,7 @@ Status InternalError(std::string message);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit like std::expected
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit like std::expected
   Result(Status status) : state_(std::move(status)) {  // NOLINT
     HPF_ASSERT(!std::get<Status>(state_).ok());
   }
@@ -123,16 +123,16 @@ Status ToStatus(Result<T>&& result) {
 #define HPF_STATUS_CONCAT(a, b) HPF_STATUS_CONCAT_INNER(a, b)
 
 // Returns the Status of `expr` from the enclosing function if it is not OK.
-#define HPF_RETURN_IF_ERROR(expr)                     \
-  do {                                                \
-    ::hpf::Status hpf_status_ = (expr);               \
-    if (!hpf_status_.ok()) return hpf_status_;        \
+#define HPF_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::hpf::Status hpf_status_ = (expr);        \
+    if (!hpf_status_.ok()) return hpf_status_; \
   } while (false)
 
 // Evaluates `expr` (a Result<T>); on error returns its Status, else moves the value to `lhs`.
 #define HPF_ASSIGN_OR_RETURN(lhs, expr) \
   HPF_ASSIGN_OR_RETURN_IMPL(HPF_STATUS_CONCAT(hpf_result_, __LINE__), lhs, expr)
-#define HPF_ASSIGN_OR_RETURN_IMPL(result, lhs, expr) \
-  auto result = (expr);                              \
+#define HPF_ASSIGN_OR_RETURN_IMPL(result, lhs, expr)         \
+  auto result = (expr);                                      \
   if (!result.has_value()) return std::move(result).error(); \
   lhs = std::move(result).value()

@@ -10,14 +10,22 @@ namespace hpf::events {
 
 std::string_view VerifyProblemName(VerifyProblem problem) {
   switch (problem) {
-    case VerifyProblem::kNone: return "ok";
-    case VerifyProblem::kGap: return "gap";
-    case VerifyProblem::kBrokenLink: return "broken_link";
-    case VerifyProblem::kHashMismatch: return "hash_mismatch";
-    case VerifyProblem::kUndecodable: return "undecodable";
-    case VerifyProblem::kUnbalanced: return "unbalanced";
-    case VerifyProblem::kDigestMismatch: return "digest_mismatch";
-    case VerifyProblem::kShorterThanDigest: return "shorter_than_digest";
+    case VerifyProblem::kNone:
+      return "ok";
+    case VerifyProblem::kGap:
+      return "gap";
+    case VerifyProblem::kBrokenLink:
+      return "broken_link";
+    case VerifyProblem::kHashMismatch:
+      return "hash_mismatch";
+    case VerifyProblem::kUndecodable:
+      return "undecodable";
+    case VerifyProblem::kUnbalanced:
+      return "unbalanced";
+    case VerifyProblem::kDigestMismatch:
+      return "digest_mismatch";
+    case VerifyProblem::kShorterThanDigest:
+      return "shorter_than_digest";
   }
   return "unknown";
 }
@@ -36,7 +44,8 @@ Result<VerifyReport> VerifyLog(const EventLog& log, const VerifyOptions& options
   auto check_record = [&](const internal::ChunkEntry& entry) {
     const uint64_t position = expected;
     auto record = VerifyRecord(entry.record);
-    if (!record.has_value()) return fail(VerifyProblem::kUndecodable, position, record.error().message());
+    if (!record.has_value())
+      return fail(VerifyProblem::kUndecodable, position, record.error().message());
     if (RecordPosition(**record).value != position) {
       return fail(VerifyProblem::kGap, position,
                   fmt::format("expected position {}, the record says {}", position,
@@ -68,17 +77,16 @@ Result<VerifyReport> VerifyLog(const EventLog& log, const VerifyOptions& options
   };
   HPF_RETURN_IF_ERROR(log.ScanChunks([&](std::string_view key, std::string_view value) {
     auto first = internal::PositionFromKey(key);
-    if (!first.has_value()) return fail(VerifyProblem::kUndecodable, expected, first.error().message());
+    if (!first.has_value())
+      return fail(VerifyProblem::kUndecodable, expected, first.error().message());
     if (first->value != expected) {
       return fail(VerifyProblem::kGap, expected,
                   fmt::format("expected position {}, the next stored chunk starts at {}", expected,
                               first->value));
     }
     const uint64_t chunk_first = expected;
-    const Status structure =
-        internal::ForEachChunkEntry(value, [&](uint32_t, const internal::ChunkEntry& entry) {
-          return check_record(entry);
-        });
+    const Status structure = internal::ForEachChunkEntry(
+        value, [&](uint32_t, const internal::ChunkEntry& entry) { return check_record(entry); });
     if (report.ok() && !structure.ok()) {
       return fail(VerifyProblem::kUndecodable, expected,
                   fmt::format("chunk at {}: {}", chunk_first, structure.message()));

@@ -47,13 +47,12 @@ std::span<uint8_t> ChunkWriter::AddRecord(std::span<const uint8_t> record, uint8
   return {entry + kChunkEntryHeaderBytes, record.size()};
 }
 
-void ChunkWriter::Finish() {
-  StoreU32(reinterpret_cast<uint8_t*>(out_->data()) + 8, count_);
-}
+void ChunkWriter::Finish() { StoreU32(reinterpret_cast<uint8_t*>(out_->data()) + 8, count_); }
 
 Result<uint32_t> ChunkRecordCount(std::string_view value) {
   if (value.size() < kChunkHeaderBytes) {
-    return CorruptionError(fmt::format("chunk of {} bytes is shorter than its header", value.size()));
+    return CorruptionError(
+        fmt::format("chunk of {} bytes is shorter than its header", value.size()));
   }
   if (LoadU32(value.data()) != kChunkMagic) return CorruptionError("chunk has a bad magic number");
   const uint16_t format = LoadU16(value.data() + 4);

@@ -18,8 +18,8 @@ inline constexpr std::string_view kStateFamily = "state";
 inline constexpr std::string_view kIdempotencyFamily = "idem";
 
 // Meta keys in the default family.
-inline constexpr std::string_view kMetaFormatVersion = "format_version";    // u32 LE
-inline constexpr std::string_view kMetaHashAlgorithm = "hash_algorithm";    // "sha256" | "sm3"
+inline constexpr std::string_view kMetaFormatVersion = "format_version";         // u32 LE
+inline constexpr std::string_view kMetaHashAlgorithm = "hash_algorithm";         // "sha256" | "sm3"
 inline constexpr std::string_view kMetaIndexedThrough = "idem_indexed_through";  // u64 LE
 
 }  // namespace hpf::events::internal

@@ -47,7 +47,8 @@ TEST_SUITE("events") {
         for (int b = 0; b < kBatches; ++b) {
           AppendBatch batch;
           for (int i = 0; i < kPerBatch; ++i) {
-            HPF_ASSERT(batch.AddRecord(MakeReceipt({.key = fmt::format("t{}-b{}-{}", t, b, i)})).ok());
+            HPF_ASSERT(
+                batch.AddRecord(MakeReceipt({.key = fmt::format("t{}-b{}-{}", t, b, i)})).ok());
           }
           auto result = log->Append(std::move(batch));
           HPF_ASSERT(result.has_value());
@@ -67,14 +68,16 @@ TEST_SUITE("events") {
     CHECK(log->head().position.value == all.size());
     // Scan returns every record with its own position in the link.
     uint64_t expected = 1;
-    REQUIRE(log->Scan(GlobalPosition{1}, GlobalPosition{UINT64_MAX}, [&](const RecordRef& ref) {
-                  auto record = VerifyRecord(ref.record);
-                  HPF_ASSERT(record.has_value());
-                  CHECK(RecordPosition(**record).value == expected);
-                  CHECK(ref.position.value == expected);
-                  ++expected;
-                  return true;
-                }).ok());
+    REQUIRE(log->Scan(GlobalPosition{1}, GlobalPosition{UINT64_MAX},
+                      [&](const RecordRef& ref) {
+                        auto record = VerifyRecord(ref.record);
+                        HPF_ASSERT(record.has_value());
+                        CHECK(RecordPosition(**record).value == expected);
+                        CHECK(ref.position.value == expected);
+                        ++expected;
+                        return true;
+                      })
+                .ok());
     CHECK(expected == all.size() + 1);
   }
 
@@ -222,6 +225,26 @@ TEST_SUITE("events") {
     CHECK(read_only.error().code() == StatusCode::kUnimplemented);
   }
 
+  TEST_CASE("regression: a store whose creation was killed before its header opens again") {
+    // Found by the crash test: RocksDB's files existed, so the store counted as existing,
+    // and neither the column families nor the header were ever written.
+    TempDir dir;
+    {
+      rocksdb::Options options;
+      options.create_if_missing = true;
+      rocksdb::DB* raw = nullptr;
+      REQUIRE(rocksdb::DB::Open(options, dir.path(), &raw).ok());
+      delete raw;
+    }
+    auto existing = EventLog::Open({.data_dir = dir.path(), .mode = OpenMode::kOpenExisting});
+    REQUIRE(!existing.has_value());
+    CHECK(existing.error().code() == StatusCode::kNotFound);
+    auto log = OpenLog(dir.path());
+    CHECK(log->head().position.value == 0);
+    AppendOne(*log, {.key = "after-crash"});
+    CHECK(log->head().position.value == 1);
+  }
+
   TEST_CASE("EventLog: open modes and read-only stores") {
     TempDir dir;
     SUBCASE("kOpenExisting on an empty directory is NotFound") {
@@ -265,9 +288,8 @@ TEST_SUITE("events") {
       const schema::Posting postings[] = {
           schema::Posting(101, schema::Side::Debit, schema::EntityKind::Bank, 0, 1, 100),
           schema::Posting(219, schema::Side::Credit, schema::EntityKind::Employer, 0, 1, 99)};
-      const auto bytes = builder.Finish({.idempotency_key = "u"},
-                                        schema::Event::BankReceiptRecorded, payload.Union(),
-                                        postings);
+      const auto bytes = builder.Finish(
+          {.idempotency_key = "u"}, schema::Event::BankReceiptRecorded, payload.Union(), postings);
       const Status status = batch.AddRecord(bytes);
       CHECK(status.code() == StatusCode::kInvalidArgument);
       CHECK(status.message().find("do not balance") != std::string::npos);
@@ -279,8 +301,8 @@ TEST_SUITE("events") {
       const schema::Posting postings[] = {
           schema::Posting(101, schema::Side::Debit, schema::EntityKind::Bank, 0, 1, 0),
           schema::Posting(219, schema::Side::Credit, schema::EntityKind::Employer, 0, 1, 0)};
-      const auto bytes = builder.Finish({}, schema::Event::BankReceiptRecorded, payload.Union(),
-                                        postings);
+      const auto bytes =
+          builder.Finish({}, schema::Event::BankReceiptRecorded, payload.Union(), postings);
       CHECK(batch.AddRecord(bytes).code() == StatusCode::kInvalidArgument);
     }
     SUBCASE("bytes that are not a record") {

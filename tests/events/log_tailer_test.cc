@@ -17,9 +17,8 @@ TEST_SUITE("events") {
     auto log = EventLog::Open({.data_dir = dir.path(), .durability = Durability::kNoSync});
     REQUIRE(log.has_value());
     LogTailer tailer(**log, GlobalPosition{0});
-    auto none = tailer.Poll(100, std::chrono::milliseconds(10), [](const RecordRef&) {
-      return true;
-    });
+    auto none =
+        tailer.Poll(100, std::chrono::milliseconds(10), [](const RecordRef&) { return true; });
     REQUIRE(none.has_value());
     CHECK(*none == 0);
     constexpr int kRecords = 2500;

@@ -22,8 +22,9 @@ HeadDigest Fill(const std::string& dir, int count, int per_batch) {
   for (int i = 0; i < count; i += per_batch) {
     AppendBatch batch;
     for (int j = i; j < std::min(count, i + per_batch); ++j) {
-      HPF_ASSERT(batch.AddRecord(MakeReceipt({.key = fmt::format("v{}", j),
-                                              .amount_fen = 1000 + j})).ok());
+      HPF_ASSERT(
+          batch.AddRecord(MakeReceipt({.key = fmt::format("v{}", j), .amount_fen = 1000 + j}))
+              .ok());
     }
     auto result = (*log)->Append(std::move(batch));
     HPF_ASSERT(result.has_value());

@@ -4,9 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include <openssl/sha.h>
-
 #include <fmt/core.h>
+#include <openssl/sha.h>
 
 namespace hpf::testing {
 
@@ -20,23 +19,24 @@ std::span<const uint8_t> BuildReceipt(events::RecordBuilder& builder, const Rece
   SHA256(reinterpret_cast<const unsigned char*>(content.data()), content.size(),
          command_hash.data());
   auto& fbb = builder.fbb();
+  constexpr uint64_t kDemandDepositId = 1;
   const auto payload = schema::CreateBankReceiptRecordedDirect(
-      fbb, spec.employer_id, "ICBC", reference.c_str(), spec.amount_fen);
+      fbb, spec.employer_id, "ICBC", reference.c_str(), spec.amount_fen, kDemandDepositId);
   const schema::Posting postings[] = {
-      schema::Posting(101, schema::Side::Debit, schema::EntityKind::Bank, 0, 102, spec.amount_fen),
+      schema::Posting(101, schema::Side::Debit, schema::EntityKind::Deposit, 0, kDemandDepositId,
+                      spec.amount_fen),
       schema::Posting(219, schema::Side::Credit, schema::EntityKind::Employer, 0, spec.employer_id,
                       spec.amount_fen),
   };
-  return builder.Finish(
-      events::EnvelopeFields{.effective_date = spec.effective_date,
-                             .stream_kind = schema::EntityKind::Employer,
-                             .stream_id = spec.employer_id,
-                             .stream_version = 1,
-                             .idempotency_key = spec.key,
-                             .command_hash = command_hash,
-                             .actor = "bank:102",
-                             .channel = "102"},
-      schema::Event::BankReceiptRecorded, payload.Union(), postings);
+  return builder.Finish(events::EnvelopeFields{.effective_date = spec.effective_date,
+                                               .stream_kind = schema::EntityKind::Employer,
+                                               .stream_id = spec.employer_id,
+                                               .stream_version = 1,
+                                               .idempotency_key = spec.key,
+                                               .command_hash = command_hash,
+                                               .actor = "bank:102",
+                                               .channel = "102"},
+                        schema::Event::BankReceiptRecorded, payload.Union(), postings);
 }
 
 std::vector<uint8_t> MakeReceipt(const ReceiptSpec& spec) {

@@ -12,14 +12,14 @@
 namespace hpf::testing {
 
 struct ReceiptSpec {
-  std::string key;         // idempotency key (may be empty)
+  std::string key;  // idempotency key (may be empty)
   int64_t amount_fen = 100'000;
   uint64_t employer_id = 1;
-  std::string reference;   // bank reference; default = key
+  std::string reference;  // bank reference; default = key
   uint32_t effective_date = 20220621;
 };
 
-// A BankReceiptRecorded record: Dr 101 (fund deposits) / Cr 219 (employer suspense). The
+// A BankReceiptRecorded record: Dr 101 (demand deposit 1) / Cr 219 (employer suspense). The
 // command hash covers key, employer, amount and reference, so the same spec gives the same
 // hash and any change gives another.
 std::vector<uint8_t> MakeReceipt(const ReceiptSpec& spec);
