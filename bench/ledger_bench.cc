@@ -1,0 +1,53 @@
+// bench/ledger_bench.cc — `ledger-bench NAME [--flag value]...`, the benchmark driver.
+#include <cstring>
+#include <functional>
+#include <string_view>
+
+#include <fmt/core.h>
+
+#include "bench/benchmarks.h"
+
+namespace {
+
+struct Benchmark {
+  std::string_view name;
+  std::string_view about;
+  int (*run)(const hpf::bench::Flags&);
+};
+
+// Later issues add ingest, rebuild, publish, http-ingest, query and replay here.
+constexpr Benchmark kBenchmarks[] = {
+    {"log-append",
+     "durable appends vs plain RocksDB per-event Puts (--records --threads --batch --runs)",
+     hpf::bench::RunLogAppend},
+};
+
+int Usage() {
+  fmt::print(stderr, "usage: ledger-bench NAME [--flag value]...\n");
+  for (const auto& b : kBenchmarks) fmt::print(stderr, "  {:<12} {}\n", b.name, b.about);
+  fmt::print(stderr, "  {:<12} every benchmark above with its defaults\n", "all");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage();
+  const std::string_view name = argv[1];
+  hpf::bench::Flags flags;
+  std::string error;
+  if (!flags.Parse(argc, argv, 2, &error)) {
+    fmt::print(stderr, "ledger-bench: {}\n", error);
+    return 2;
+  }
+  int status = -1;
+  for (const auto& b : kBenchmarks) {
+    if (name == b.name || name == "all") status = std::max(status, b.run(flags));
+  }
+  if (status < 0) return Usage();
+  for (const auto& unused : flags.Unused()) {
+    fmt::print(stderr, "ledger-bench: unknown flag --{}\n", unused);
+    status = 2;
+  }
+  return status;
+}
