@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -86,6 +87,23 @@ std::string MakeTempDir(std::string_view prefix) {
 void RemoveDir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+double FdatasyncMillis(const std::string& dir, int count) {
+  const std::string path = dir + "/fdatasync-probe";
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  HPF_ASSERT(fd >= 0);
+  std::vector<double> millis;
+  const std::string block(4096, 'x');
+  for (int i = 0; i < count; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    HPF_ASSERT(write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size()));
+    HPF_ASSERT(fdatasync(fd) == 0);
+    millis.push_back(SecondsSince(start) * 1000);
+  }
+  close(fd);
+  unlink(path.c_str());
+  return Median(millis);
 }
 
 std::string MachineSummary() {

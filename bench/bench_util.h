@@ -34,6 +34,10 @@ double Median(std::vector<double> values);
 std::string MakeTempDir(std::string_view prefix);
 void RemoveDir(const std::string& dir);
 
+// Median latency of a 4 KiB write + fdatasync in `dir` (milliseconds), over `count` tries:
+// the disk condition a durable-append figure depends on, printed beside it.
+double FdatasyncMillis(const std::string& dir, int count);
+
 // What this machine is, for RESULTS.md: CPU model, cores, memory.
 std::string MachineSummary();
 
