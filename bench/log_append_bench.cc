@@ -98,12 +98,12 @@ HpfRun RunHpf(const std::string& dir, const Config& config) {
   const events::EventLogStats stats = log->stats();
   fmt::print(
       "  log: {} groups, {:.0f} records/group, {:.1f} batches/group; writer time: decide "
-      "{:.2f} s, encode {:.2f} s, write+sync {:.2f} s; {:.2f} cores busy\n",
+      "{:.2f} s, encode {:.2f} s; write {:.2f} s; sync {:.2f} s; {:.2f} cores busy\n",
       stats.groups, static_cast<double>(stats.records) / static_cast<double>(stats.groups),
       static_cast<double>(stats.batches) / static_cast<double>(stats.groups),
       static_cast<double>(stats.decide_micros) / 1e6,
       static_cast<double>(stats.encode_micros) / 1e6, static_cast<double>(stats.write_micros) / 1e6,
-      run.cpu_cores_busy);
+      static_cast<double>(stats.sync_micros) / 1e6, run.cpu_cores_busy);
   const auto close_start = std::chrono::steady_clock::now();
   HPF_ASSERT(log->Close().ok());
   run.close_seconds = SecondsSince(close_start);

@@ -2,8 +2,9 @@
 //
 // Threads: callers of Append() (prechecks against the persistent key index, then queue), the
 // writer thread (idempotency, positions, links, hashes: builds one WriteBatch per group), the
-// committer thread (writes and syncs each group in order, publishes the head, completes the
-// callers) and the indexer thread (folds committed keys into the persistent index when the
+// committer thread (writes each group in order, without syncing), the syncer thread (one WAL
+// sync for every group written so far, then publishes the head and answers the callers) and
+// the indexer thread (folds committed keys into the persistent index when the
 // log is quiet or the key window fills).
 #include "events/event_log.h"
 
@@ -174,6 +175,14 @@ struct EventLog::Impl {
   bool commit_stopping = false;
   std::thread committer;
 
+  // --- committer -> syncer pipeline ---
+  std::mutex sync_mutex;
+  std::condition_variable sync_cv;
+  std::condition_variable sync_space_cv;
+  std::deque<Group*> to_sync;  // written, waiting for the WAL sync
+  bool sync_stopping = false;
+  std::thread syncer;
+
   // Floors of prechecks in flight: the window keeps every key above the lowest (see Append).
   std::mutex floors_mutex;
   std::multiset<uint64_t> floors;
@@ -208,6 +217,7 @@ struct EventLog::Impl {
   std::atomic<uint64_t> stat_decide_micros{0};
   std::atomic<uint64_t> stat_encode_micros{0};
   std::atomic<uint64_t> stat_write_micros{0};
+  std::atomic<uint64_t> stat_sync_micros{0};
 
   ~Impl() {
     for (auto* handle : handles) {
@@ -522,6 +532,7 @@ struct EventLog::Impl {
     rocksdb::WriteBatch batch;
     HeadDigest new_head;
     Status encode_error;  // the group could not be encoded: fail its requests
+    Status write_status;  // set by the committer
     bool floors_released = false;
   };
 
@@ -798,14 +809,15 @@ struct EventLog::Impl {
 
   void CommitterLoop() {
     // Runs until the writer has stopped and every handed-over group is written. Groups are
-    // written strictly in order; after a failed write every later group fails too (they were
-    // encoded on top of it).
+    // written strictly in order, WITHOUT waiting for the disk: the syncer makes them durable
+    // while the next group is written (the copy into the WAL and the disk's write-back then
+    // overlap). Nothing written here is visible to readers before the syncer moves the head.
     while (true) {
       Group* group = nullptr;
       {
         std::unique_lock lock(commit_mutex);
         commit_cv.wait(lock, [&] { return commit_stopping || !to_commit.empty(); });
-        if (to_commit.empty()) return;
+        if (to_commit.empty()) break;
         group = to_commit.front();
       }
       Status status;
@@ -816,40 +828,91 @@ struct EventLog::Impl {
       if (status.ok()) status = group->encode_error;
       if (status.ok() && group->batch.Count() > 0) {
         const auto t0 = std::chrono::steady_clock::now();
-        rocksdb::WriteOptions write_options;
-        write_options.sync = options.durability == Durability::kSync;
-        status = FromRocks(db->Write(write_options, &group->batch), "writing a group");
+        status = FromRocks(db->Write(rocksdb::WriteOptions(), &group->batch), "writing a group");
         stat_write_micros.fetch_add(MicrosBetween(t0, std::chrono::steady_clock::now()),
                                     std::memory_order_relaxed);
       }
-      stat_groups.fetch_add(1, std::memory_order_relaxed);
-      stat_batches.fetch_add(group->requests.size(), std::memory_order_relaxed);
-      stat_records.fetch_add(group->records.size(), std::memory_order_relaxed);
+      group->write_status = status;
       {
-        std::lock_guard lock(head_mutex);
-        if (status.ok()) {
-          head = group->new_head;
-        } else if (failed.ok()) {
-          failed =
-              IoError(fmt::format("the log stopped accepting appends after a failed write "
-                                  "({}); reopen the store",
-                                  status.ToString()));
-        }
+        std::unique_lock lock(sync_mutex);
+        sync_space_cv.wait(lock, [&] { return to_sync.size() < kPipelineGroupsMax; });
+        to_sync.push_back(group);
       }
-      if (!status.ok()) {
-        // Keys of groups that never reached the disk must not be found later.
-        std::lock_guard lock(window_mutex);
-        window.ForgetAfter(this->head_position_unlocked());
-      }
-      head_cv.notify_all();
-      last_append_us.store(clock->NowMicros());
+      sync_cv.notify_one();
       {
         std::lock_guard lock(commit_mutex);
         to_commit.pop_front();
       }
       commit_space_cv.notify_one();
-      Complete(*group, status);
     }
+    {
+      std::lock_guard lock(sync_mutex);
+      sync_stopping = true;
+    }
+    sync_cv.notify_one();
+  }
+
+  void SyncerLoop() {
+    // Runs until the committer has stopped and every written group is finished. Each turn
+    // syncs the WAL once for every group written so far (group commit of the syncs), then, in
+    // order, publishes each group's head and answers its callers. After any failure every
+    // later group fails: it was written on top of a log that is no longer trustworthy.
+    Status pipeline_failure;
+    while (true) {
+      std::vector<Group*> groups;
+      {
+        std::unique_lock lock(sync_mutex);
+        sync_cv.wait(lock, [&] { return sync_stopping || !to_sync.empty(); });
+        if (to_sync.empty()) return;
+        groups.assign(to_sync.begin(), to_sync.end());
+      }
+      size_t written_ok = 0;
+      while (written_ok < groups.size() && groups[written_ok]->write_status.ok()) ++written_ok;
+      Status sync_status;
+      if (pipeline_failure.ok() && written_ok > 0 && options.durability == Durability::kSync) {
+        const auto t0 = std::chrono::steady_clock::now();
+        sync_status = FromRocks(db->SyncWAL(), "syncing the write-ahead log");
+        stat_sync_micros.fetch_add(MicrosBetween(t0, std::chrono::steady_clock::now()),
+                                   std::memory_order_relaxed);
+      }
+      for (size_t i = 0; i < groups.size(); ++i) {
+        Group* group = groups[i];
+        Status status = pipeline_failure;
+        if (status.ok()) status = i < written_ok ? sync_status : group->write_status;
+        if (!status.ok() && pipeline_failure.ok()) pipeline_failure = status;
+        Finish(*group, status);
+      }
+      {
+        std::lock_guard lock(sync_mutex);
+        to_sync.erase(to_sync.begin(), to_sync.begin() + static_cast<long>(groups.size()));
+      }
+      sync_space_cv.notify_one();
+    }
+  }
+
+  // Publishes a group's outcome: moves the head (or fails the log) and answers its callers.
+  void Finish(Group& group, const Status& status) {
+    stat_groups.fetch_add(1, std::memory_order_relaxed);
+    stat_batches.fetch_add(group.requests.size(), std::memory_order_relaxed);
+    stat_records.fetch_add(group.records.size(), std::memory_order_relaxed);
+    {
+      std::lock_guard lock(head_mutex);
+      if (status.ok()) {
+        head = group.new_head;
+      } else if (failed.ok()) {
+        failed = IoError(fmt::format(
+            "the log stopped accepting appends after a failed write ({}); reopen the store",
+            status.ToString()));
+      }
+    }
+    if (!status.ok()) {
+      // Keys of groups that were not made durable must not be found later.
+      std::lock_guard lock(window_mutex);
+      window.ForgetAfter(head_position_unlocked());
+    }
+    head_cv.notify_all();
+    last_append_us.store(clock->NowMicros());
+    Complete(group, status);
   }
 
   uint64_t head_position_unlocked() {
@@ -936,8 +999,9 @@ struct EventLog::Impl {
     }
     queue_cv.notify_all();
     queue_space_cv.notify_all();
-    if (writer.joinable()) writer.join();  // hands its last groups to the committer
-    if (committer.joinable()) committer.join();
+    if (writer.joinable()) writer.join();        // hands its last groups to the committer
+    if (committer.joinable()) committer.join();  // hands its last groups to the syncer
+    if (syncer.joinable()) syncer.join();
     inflight.clear();
     {
       std::lock_guard lock(indexer_mutex);
@@ -1000,6 +1064,10 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const EventLogOptions& options)
   impl->committer = std::thread([raw] {
     pthread_setname_np(pthread_self(), "hpf-log-commit");
     raw->CommitterLoop();
+  });
+  impl->syncer = std::thread([raw] {
+    pthread_setname_np(pthread_self(), "hpf-log-sync");
+    raw->SyncerLoop();
   });
   impl->indexer = std::thread([raw] {
     pthread_setname_np(pthread_self(), "hpf-log-indexer");
@@ -1118,7 +1186,8 @@ EventLogStats EventLog::stats() const {
                        .records = impl_->stat_records.load(),
                        .decide_micros = impl_->stat_decide_micros.load(),
                        .encode_micros = impl_->stat_encode_micros.load(),
-                       .write_micros = impl_->stat_write_micros.load()};
+                       .write_micros = impl_->stat_write_micros.load(),
+                       .sync_micros = impl_->stat_sync_micros.load()};
 }
 
 HashAlgorithm EventLog::hash_algorithm() const { return impl_->algorithm; }

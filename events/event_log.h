@@ -1,12 +1,16 @@
 // events/event_log.h — the durable, totally ordered, hash-chained event log on RocksDB.
 //
 // The system of record (DESIGN §1). Records get gapless global positions from 1. Appends from
-// any number of threads are group-committed through a two-stage pipeline: the writer thread
+// any number of threads are group-committed through a three-stage pipeline: the writer thread
 // drains the queue, decides idempotency, assigns positions, fills each record's link and
 // extends the hash chain; the committer thread writes each group — records, idempotency data
-// and every batch's state delta — as ONE RocksDB WriteBatch, synced by default, then completes
-// every submitter. While one group syncs the next is prepared, so groups grow under load.
-// After a crash a group is whole or absent; an acknowledged append is never lost.
+// and every batch's state delta — as ONE RocksDB WriteBatch; the syncer thread syncs the WAL
+// once for all groups written so far (by default) and only then moves the head and answers
+// the submitters. The stages overlap, so groups grow under load and the disk's write-back
+// runs beside the next group's copy. Readers (Scan, tailers) never see past the head.
+// After a crash the log is the acknowledged prefix plus, at most, the groups that were in
+// flight (≤ 3), each whole or absent, in order: an acknowledged append is never lost, and a
+// retried command finds its original position by its idempotency key.
 //
 // Idempotency: a command's key maps to (position, command hash). Appending a command whose key
 // is already in the log returns the original position: kDuplicate if the command hash is the
@@ -101,7 +105,8 @@ struct EventLogStats {
   uint64_t records = 0;
   uint64_t decide_micros = 0;  // idempotency and positions
   uint64_t encode_micros = 0;  // copying into chunks, links, hashing
-  uint64_t write_micros = 0;   // RocksDB write, WAL sync included
+  uint64_t write_micros = 0;   // RocksDB write (the committer)
+  uint64_t sync_micros = 0;    // WAL sync (the syncer), overlapping the next write
 };
 
 class EventLog {
