@@ -1,0 +1,154 @@
+// ledger/commands.h — what callers ask the ledger to do (imperative), part 1: employers,
+// personal accounts and contributions. Interest settlement and reversals follow (issue #3).
+//
+// A command carries its idempotency key, the authenticated actor, the channel and the
+// effective (value) date; time and ids enter only here, so Decide() is a pure function
+// (DESIGN §1, 8). Commands are plain values; untrusted fields (dates, months, text) are
+// checked by Decide() and answered with a Rejection, never assumed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "ledger/money.h"
+
+namespace hpf::ledger {
+
+struct EmployerId {
+  uint64_t value = 0;
+  auto operator<=>(const EmployerId&) const = default;
+};
+
+struct AccountId {
+  uint64_t value = 0;
+  auto operator<=>(const AccountId&) const = default;
+};
+
+struct CommandHeader {
+  std::string idempotency_key;  // the bank reference or client id; required
+  std::string actor;            // authenticated principal
+  std::string channel;          // bank code, counter, online
+  uint32_t effective_date = 0;  // yyyymmdd, the business / value date
+};
+
+struct RegisterEmployer {
+  EmployerId employer;
+  std::string unified_social_credit_code;  // 18 characters
+  std::string name;
+  std::string bank_code;  // the collecting bank
+  RatePpm employer_rate;
+  RatePpm employee_rate;
+  uint32_t first_contribution_month = 0;  // yyyymm
+};
+
+struct ChangeEmployerRates {
+  EmployerId employer;
+  RatePpm employer_rate;
+  RatePpm employee_rate;
+  uint32_t from_month = 0;  // yyyymm
+};
+
+struct SealEmployer {
+  EmployerId employer;
+};
+
+struct OpenAccount {
+  AccountId account;
+  EmployerId employer;
+  uint64_t person_id = 0;  // the centre's person registry; no identity numbers in the ledger
+  Fen contribution_base;
+  uint32_t first_contribution_month = 0;  // yyyymm
+};
+
+struct ChangeAccountBase {
+  AccountId account;
+  Fen contribution_base;
+  uint32_t from_month = 0;  // yyyymm
+};
+
+struct SealAccount {
+  AccountId account;
+};
+
+struct UnsealAccount {  // 启封 into an employer (the same one or a new one)
+  AccountId account;
+  EmployerId employer;
+  Fen contribution_base;
+  uint32_t first_contribution_month = 0;  // yyyymm
+};
+
+struct FreezeAccount {
+  AccountId account;
+  std::string court_order_reference;  // 协助执行通知书 number
+  std::string authority;
+};
+
+struct UnfreezeAccount {
+  AccountId account;
+  std::string court_order_reference;
+  std::string authority;
+};
+
+struct CloseAccount {
+  AccountId account;
+};
+
+// Money from an employer reached the fund's bank account: it waits in the employer's suspense
+// (暂收) until a remittance list allocates it. Postings: Dr 101(deposit) / Cr 219(employer).
+struct RecordBankReceipt {
+  EmployerId employer;
+  std::string bank_code;
+  std::string bank_reference;  // the bank's transaction reference
+  Fen amount;
+  uint64_t deposit_id = 1;  // the centre's demand deposit that received it
+};
+
+// Values = schema BusinessType 01 / 02.
+enum class RemittanceKind : uint8_t {
+  kRegular = 1,      // 汇缴: the months right after the employer's paid-up-to month
+  kBackPayment = 2,  // 补缴: earlier months, unpaid or under-paid
+};
+
+// An employer's remittance list (汇缴清册) begins: at most one unfinished per employer.
+struct OpenRemittance {
+  uint64_t remittance_id = 0;
+  EmployerId employer;
+  RemittanceKind kind = RemittanceKind::kRegular;
+  uint32_t from_month = 0;  // yyyymm, inclusive
+  uint32_t to_month = 0;    // yyyymm, inclusive
+  uint32_t accounts_count = 0;
+  Fen total;  // the list's total; allocations never exceed it
+  std::string list_reference;
+};
+
+// One line of the list: one account, one month. The amounts must be base × rate per side,
+// rounded by the policy's rule (the list is checked, not trusted).
+// Postings: Dr 219(employer) / Cr 201(account).
+struct AllocateContribution {
+  uint64_t remittance_id = 0;
+  EmployerId employer;
+  AccountId account;
+  uint32_t month = 0;  // yyyymm
+  Fen contribution_base;
+  Fen employer_amount;
+  Fen employee_amount;
+};
+
+// The list is fully allocated; a regular remittance moves the paid-up-to month (缴至年月).
+struct CompleteRemittance {
+  uint64_t remittance_id = 0;
+  EmployerId employer;
+};
+
+using CommandBody = std::variant<RegisterEmployer, ChangeEmployerRates, SealEmployer, OpenAccount,
+                                 ChangeAccountBase, SealAccount, UnsealAccount, FreezeAccount,
+                                 UnfreezeAccount, CloseAccount, RecordBankReceipt, OpenRemittance,
+                                 AllocateContribution, CompleteRemittance>;
+
+struct Command {
+  CommandHeader header;
+  CommandBody body;
+};
+
+}  // namespace hpf::ledger

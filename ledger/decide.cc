@@ -1,0 +1,459 @@
+// ledger/decide.cc — the rules of part 1 (employers, personal accounts), in precedence order.
+#include "ledger/decide.h"
+
+#include <type_traits>
+
+#include <fmt/core.h>
+
+#include "ledger/limits.h"
+
+namespace hpf::ledger {
+
+namespace {
+
+// Text fields are bounded so that records stay small and messages readable.
+constexpr size_t kNameBytesMax = 200;
+constexpr size_t kCodeBytesMax = 32;
+constexpr size_t kCreditCodeBytes = 18;
+
+std::string Percent(RatePpm rate) {
+  return fmt::format("{}.{:02} %", rate.value / 10'000, (rate.value % 10'000) / 100);
+}
+
+Decision Reject(Rejection rejection, std::string message) {
+  return Decision{.facts = {}, .rejection = RejectionDetail{rejection, std::move(message)}};
+}
+
+Decision Accept(Fact fact) {
+  Decision decision;
+  decision.facts.push_back(std::move(fact));
+  return decision;
+}
+
+std::optional<Decision> CheckMonth(uint32_t yyyymm, std::string_view field) {
+  if (!Month::FromYyyymm(yyyymm).has_value()) {
+    return Reject(Rejection::kMonthInvalid,
+                  fmt::format("{} {} is not a month yyyymm from 199001 to 219912", field, yyyymm));
+  }
+  return std::nullopt;
+}
+
+std::optional<Decision> CheckText(std::string_view value, std::string_view field,
+                                  size_t bytes_max) {
+  if (value.empty() || value.size() > bytes_max) {
+    return Reject(Rejection::kTextFieldInvalid,
+                  fmt::format("{} must be 1 to {} bytes, got {}", field, bytes_max, value.size()));
+  }
+  return std::nullopt;
+}
+
+// The unified social credit code (统一社会信用代码): 18 characters of digits and capital
+// letters (GB 32100-2015). The check digit is not verified here: registration data comes
+// from the centre's registry, which does.
+std::optional<Decision> CheckCreditCode(std::string_view code) {
+  bool ok = code.size() == kCreditCodeBytes;
+  for (char c : code) ok = ok && ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'));
+  if (!ok) {
+    return Reject(Rejection::kTextFieldInvalid,
+                  fmt::format("unified social credit code '{}' must be 18 digits or capital "
+                              "letters",
+                              code));
+  }
+  return std::nullopt;
+}
+
+std::optional<Decision> CheckRates(RatePpm employer_rate, RatePpm employee_rate,
+                                   const Policy& policy, std::string_view date) {
+  for (const auto& [side, rate] :
+       {std::pair{"employer", employer_rate}, std::pair{"employee", employee_rate}}) {
+    if (rate < policy.contribution_rate_min || rate > policy.contribution_rate_max) {
+      return Reject(Rejection::kEmployerRateOutOfBounds,
+                    fmt::format("{} rate {} is outside {} to {}, the policy in force on {}", side,
+                                Percent(rate), Percent(policy.contribution_rate_min),
+                                Percent(policy.contribution_rate_max), date));
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Decision> CheckBase(Fen base, const Policy& policy, std::string_view date) {
+  if (base < policy.base_floor) {
+    return Reject(Rejection::kBaseBelowFloor,
+                  fmt::format("contribution base {} yuan is below the floor {} yuan in force on {}",
+                              FormatYuan(base), FormatYuan(policy.base_floor), date));
+  }
+  if (base > policy.base_cap) {
+    return Reject(Rejection::kBaseAboveCap,
+                  fmt::format("contribution base {} yuan is above the cap {} yuan in force on {}",
+                              FormatYuan(base), FormatYuan(policy.base_cap), date));
+  }
+  return std::nullopt;
+}
+
+// The employer must exist and be open for business (not sealed, not closed).
+std::optional<Decision> CheckEmployerNormal(const State& state, EmployerId id) {
+  const EmployerState* employer = state.employer(id);
+  if (employer == nullptr) {
+    return Reject(Rejection::kEmployerNotFound,
+                  fmt::format("employer {} is not registered", id.value));
+  }
+  if (employer->status == EmployerStatus::kClosed) {
+    return Reject(Rejection::kEmployerClosed, fmt::format("employer {} is closed", id.value));
+  }
+  if (employer->status != EmployerStatus::kNormal) {
+    return Reject(Rejection::kEmployerNotNormal, fmt::format("employer {} is sealed", id.value));
+  }
+  return std::nullopt;
+}
+
+// The account must exist and not be closed; returns it through `out`.
+std::optional<Decision> FindOpenAccount(const State& state, AccountId id,
+                                        const AccountState** out) {
+  *out = state.account(id);
+  if (*out == nullptr) {
+    return Reject(Rejection::kAccountNotFound, fmt::format("account {} does not exist", id.value));
+  }
+  if ((*out)->status == AccountStatus::kClosed) {
+    return Reject(Rejection::kAccountClosed, fmt::format("account {} is closed", id.value));
+  }
+  return std::nullopt;
+}
+
+std::optional<Decision> CheckAmount(Fen amount, std::string_view field) {
+  if (amount <= Fen{0}) {
+    return Reject(Rejection::kAmountMustBePositive,
+                  fmt::format("{} must be > 0, got {} yuan", field, FormatYuan(amount)));
+  }
+  if (amount.value > kCommandAmountFenMax) {
+    return Reject(Rejection::kAmountExceedsLimit,
+                  fmt::format("{} {} yuan exceeds the limit of {} yuan per command", field,
+                              FormatYuan(amount), FormatYuan(Fen{kCommandAmountFenMax})));
+  }
+  return std::nullopt;
+}
+
+// The month after yyyymm. REQUIRES: a valid month (state holds only valid ones).
+uint32_t NextMonth(uint32_t yyyymm) { return Month::FromYyyymm(yyyymm).value().Next().yyyymm(); }
+
+// Each operator() checks one command's own rules after the common header checks.
+class Rules {
+ public:
+  Rules(const State& state, const Policy& policy, std::string date)
+      : state_(state), policy_(policy), date_(std::move(date)) {}
+
+  Decision operator()(const RegisterEmployer& c) const {
+    if (auto r = CheckMonth(c.first_contribution_month, "first contribution month")) return *r;
+    if (auto r = CheckCreditCode(c.unified_social_credit_code)) return *r;
+    if (auto r = CheckText(c.name, "name", kNameBytesMax)) return *r;
+    if (auto r = CheckText(c.bank_code, "bank code", kCodeBytesMax)) return *r;
+    if (state_.employer(c.employer) != nullptr) {
+      return Reject(Rejection::kEmployerAlreadyRegistered,
+                    fmt::format("employer {} is already registered", c.employer.value));
+    }
+    if (auto r = CheckRates(c.employer_rate, c.employee_rate, policy_, date_)) return *r;
+    return Accept(EmployerRegistered{c});
+  }
+
+  Decision operator()(const ChangeEmployerRates& c) const {
+    if (auto r = CheckMonth(c.from_month, "from month")) return *r;
+    if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
+    if (auto r = CheckRates(c.employer_rate, c.employee_rate, policy_, date_)) return *r;
+    return Accept(EmployerRatesChanged{c.employer, c.employer_rate, c.employee_rate, c.from_month});
+  }
+
+  Decision operator()(const SealEmployer& c) const {
+    if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
+    const EmployerState& employer = *state_.employer(c.employer);
+    if (employer.normal_accounts > 0) {
+      return Reject(Rejection::kEmployerHasNormalAccounts,
+                    fmt::format("employer {} still has {} normal accounts: seal them first",
+                                c.employer.value, employer.normal_accounts));
+    }
+    if (employer.suspense > Fen{0}) {
+      return Reject(Rejection::kEmployerHasSuspense,
+                    fmt::format("employer {} holds {} yuan not yet allocated: allocate or refund "
+                                "it first",
+                                c.employer.value, FormatYuan(employer.suspense)));
+    }
+    return Accept(EmployerSealed{c.employer});
+  }
+
+  Decision operator()(const OpenAccount& c) const {
+    if (auto r = CheckMonth(c.first_contribution_month, "first contribution month")) return *r;
+    if (state_.account(c.account) != nullptr) {
+      return Reject(Rejection::kAccountAlreadyOpen,
+                    fmt::format("account {} already exists", c.account.value));
+    }
+    if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
+    if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
+    return Accept(AccountOpened{c});
+  }
+
+  Decision operator()(const ChangeAccountBase& c) const {
+    if (auto r = CheckMonth(c.from_month, "from month")) return *r;
+    const AccountState* account = nullptr;
+    if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
+    if (account->status != AccountStatus::kNormal) {
+      return Reject(
+          Rejection::kAccountNotNormal,
+          fmt::format("account {} is sealed: unseal it into an employer first", c.account.value));
+    }
+    if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
+    return Accept(
+        AccountBaseChanged{c.account, account->employer, c.contribution_base, c.from_month});
+  }
+
+  Decision operator()(const SealAccount& c) const {
+    const AccountState* account = nullptr;
+    if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
+    if (account->status != AccountStatus::kNormal) {
+      return Reject(Rejection::kAccountNotNormal,
+                    fmt::format("account {} is already sealed", c.account.value));
+    }
+    return Accept(AccountSealed{c.account, account->employer});
+  }
+
+  Decision operator()(const UnsealAccount& c) const {
+    if (auto r = CheckMonth(c.first_contribution_month, "first contribution month")) return *r;
+    const AccountState* account = nullptr;
+    if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
+    if (account->status != AccountStatus::kSealed) {
+      return Reject(Rejection::kAccountNotSealed,
+                    fmt::format("account {} is not sealed", c.account.value));
+    }
+    if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
+    if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
+    return Accept(AccountUnsealed{c.account, c.employer, account->employer, c.contribution_base,
+                                  c.first_contribution_month});
+  }
+
+  Decision operator()(const FreezeAccount& c) const {
+    if (auto r = CheckText(c.court_order_reference, "court order reference", kNameBytesMax)) {
+      return *r;
+    }
+    if (auto r = CheckText(c.authority, "authority", kNameBytesMax)) return *r;
+    const AccountState* account = nullptr;
+    if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
+    if (account->frozen) {
+      return Reject(Rejection::kAccountAlreadyFrozen,
+                    fmt::format("account {} is already frozen", c.account.value));
+    }
+    return Accept(AccountFrozen{c.account, c.court_order_reference, c.authority});
+  }
+
+  Decision operator()(const UnfreezeAccount& c) const {
+    if (auto r = CheckText(c.court_order_reference, "court order reference", kNameBytesMax)) {
+      return *r;
+    }
+    if (auto r = CheckText(c.authority, "authority", kNameBytesMax)) return *r;
+    const AccountState* account = nullptr;
+    if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
+    if (!account->frozen) {
+      return Reject(Rejection::kAccountNotFrozen,
+                    fmt::format("account {} is not frozen", c.account.value));
+    }
+    return Accept(AccountUnfrozen{c.account, c.court_order_reference, c.authority});
+  }
+
+  Decision operator()(const CloseAccount& c) const {
+    const AccountState* account = nullptr;
+    if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
+    if (account->frozen) {
+      return Reject(Rejection::kAccountFrozen,
+                    fmt::format("account {} is frozen by a court order", c.account.value));
+    }
+    if (account->balance != Fen{0}) {
+      return Reject(Rejection::kAccountHasBalance,
+                    fmt::format("account {} holds {} yuan: a closing withdrawal or transfer out "
+                                "pays it first",
+                                c.account.value, FormatYuan(account->balance)));
+    }
+    return Accept(AccountClosed{c.account, account->employer});
+  }
+
+  Decision operator()(const RecordBankReceipt& c) const {
+    if (auto r = CheckText(c.bank_code, "bank code", kCodeBytesMax)) return *r;
+    if (auto r = CheckText(c.bank_reference, "bank reference", kNameBytesMax)) return *r;
+    if (auto r = CheckAmount(c.amount, "receipt amount")) return *r;
+    if (auto r = FindEmployerNotClosed(c.employer)) return *r;
+    return Accept(BankReceiptRecorded{c});
+  }
+
+  Decision operator()(const OpenRemittance& c) const {
+    if (auto r = CheckMonth(c.from_month, "from month")) return *r;
+    if (auto r = CheckMonth(c.to_month, "to month")) return *r;
+    if (c.from_month > c.to_month) {
+      return Reject(Rejection::kPeriodInvalid,
+                    fmt::format("the list runs from {} to {}: from must not be after to",
+                                c.from_month, c.to_month));
+    }
+    if (auto r = CheckText(c.list_reference, "list reference", kNameBytesMax)) return *r;
+    if (auto r = CheckAmount(c.total, "list total")) return *r;
+    if (c.kind == RemittanceKind::kRegular) {
+      if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
+    } else if (auto r = FindEmployerNotClosed(c.employer)) {
+      return *r;
+    }
+    const EmployerState& employer = *state_.employer(c.employer);
+    if (employer.remittance.has_value()) {
+      return Reject(Rejection::kRemittanceAlreadyOpen,
+                    fmt::format("employer {} has remittance {} unfinished: complete it first",
+                                c.employer.value, employer.remittance->remittance_id));
+    }
+    const uint32_t next_due = NextMonth(employer.paid_up_to_month);
+    if (c.kind == RemittanceKind::kRegular && c.from_month != next_due) {
+      return Reject(
+          Rejection::kPeriodOutOfSequence,
+          fmt::format("employer {} is paid up to {}: a regular remittance starts at {}, "
+                      "not {} (earlier months are back-payments)",
+                      c.employer.value, employer.paid_up_to_month, next_due, c.from_month));
+    }
+    if (c.kind == RemittanceKind::kBackPayment && c.to_month > employer.paid_up_to_month) {
+      return Reject(Rejection::kBackPaymentNotInPast,
+                    fmt::format("employer {} is paid up to {}: a back-payment covers earlier "
+                                "months only, not {}",
+                                c.employer.value, employer.paid_up_to_month, c.to_month));
+    }
+    return Accept(RemittanceOpened{c});
+  }
+
+  Decision operator()(const AllocateContribution& c) const {
+    if (auto r = CheckMonth(c.month, "contribution month")) return *r;
+    if (c.employer_amount < Fen{0} || c.employee_amount < Fen{0} ||
+        c.employer_amount + c.employee_amount == Fen{0}) {
+      return Reject(Rejection::kAmountMustBePositive,
+                    "a contribution line needs amounts >= 0 on each side and > 0 in total");
+    }
+    if (auto r = FindEmployerNotClosed(c.employer)) return *r;
+    const EmployerState& employer = *state_.employer(c.employer);
+    if (!employer.remittance.has_value() || employer.remittance->remittance_id != c.remittance_id) {
+      return Reject(Rejection::kRemittanceNotOpen,
+                    fmt::format("employer {} has no unfinished remittance {}", c.employer.value,
+                                c.remittance_id));
+    }
+    const OpenRemittanceState& remittance = *employer.remittance;
+    const AccountState* account = nullptr;
+    if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
+    if (account->employer != c.employer) {
+      return Reject(Rejection::kAccountNotAttachedToEmployer,
+                    fmt::format("account {} belongs to employer {}, not {}", c.account.value,
+                                account->employer.value, c.employer.value));
+    }
+    if (remittance.kind == RemittanceKind::kRegular && account->status != AccountStatus::kNormal) {
+      return Reject(Rejection::kAccountNotNormal,
+                    fmt::format("account {} is sealed: no regular contributions", c.account.value));
+    }
+    if (c.month < remittance.from_month || c.month > remittance.to_month) {
+      return Reject(Rejection::kMonthOutsideRemittance,
+                    fmt::format("month {} is outside remittance {} ({} to {})", c.month,
+                                c.remittance_id, remittance.from_month, remittance.to_month));
+    }
+    if (remittance.kind == RemittanceKind::kRegular &&
+        c.month != NextMonth(account->paid_up_to_month)) {
+      return Reject(Rejection::kPeriodOutOfSequence,
+                    fmt::format("account {} is paid up to {}: the next regular month is {}, "
+                                "not {}",
+                                c.account.value, account->paid_up_to_month,
+                                NextMonth(account->paid_up_to_month), c.month));
+    }
+    if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
+    const Fen employer_due =
+        ApplyRate(c.contribution_base, employer.employer_rate, policy_.rounding);
+    const Fen employee_due =
+        ApplyRate(c.contribution_base, employer.employee_rate, policy_.rounding);
+    if (c.employer_amount != employer_due || c.employee_amount != employee_due) {
+      return Reject(Rejection::kContributionAmountMismatch,
+                    fmt::format("base {} yuan at {} / {} gives {} / {} yuan (employer / "
+                                "employee), the line says {} / {}",
+                                FormatYuan(c.contribution_base), Percent(employer.employer_rate),
+                                Percent(employer.employee_rate), FormatYuan(employer_due),
+                                FormatYuan(employee_due), FormatYuan(c.employer_amount),
+                                FormatYuan(c.employee_amount)));
+    }
+    const Fen amount = employer_due + employee_due;
+    if (amount > employer.suspense) {
+      return Reject(
+          Rejection::kAllocationExceedsSuspense,
+          fmt::format("allocating {} yuan but only {} yuan of employer {} has been "
+                      "received",
+                      FormatYuan(amount), FormatYuan(employer.suspense), c.employer.value));
+    }
+    if (remittance.allocated + amount > remittance.total) {
+      return Reject(Rejection::kAllocationExceedsRemittance,
+                    fmt::format("allocating {} yuan would exceed remittance {}'s total {} yuan "
+                                "({} yuan already allocated)",
+                                FormatYuan(amount), c.remittance_id, FormatYuan(remittance.total),
+                                FormatYuan(remittance.allocated)));
+    }
+    return Accept(ContributionAllocated{.remittance_id = c.remittance_id,
+                                        .employer = c.employer,
+                                        .account = c.account,
+                                        .kind = remittance.kind,
+                                        .month = c.month,
+                                        .contribution_base = c.contribution_base,
+                                        .employer_rate = employer.employer_rate,
+                                        .employee_rate = employer.employee_rate,
+                                        .employer_amount = employer_due,
+                                        .employee_amount = employee_due});
+  }
+
+  Decision operator()(const CompleteRemittance& c) const {
+    if (auto r = FindEmployerNotClosed(c.employer)) return *r;
+    const EmployerState& employer = *state_.employer(c.employer);
+    if (!employer.remittance.has_value() || employer.remittance->remittance_id != c.remittance_id) {
+      return Reject(Rejection::kRemittanceNotOpen,
+                    fmt::format("employer {} has no unfinished remittance {}", c.employer.value,
+                                c.remittance_id));
+    }
+    const OpenRemittanceState& remittance = *employer.remittance;
+    if (remittance.allocated != remittance.total) {
+      return Reject(Rejection::kRemittanceIncomplete,
+                    fmt::format("remittance {} has {} of {} yuan allocated", c.remittance_id,
+                                FormatYuan(remittance.allocated), FormatYuan(remittance.total)));
+    }
+    return Accept(
+        RemittanceCompleted{.remittance_id = c.remittance_id,
+                            .employer = c.employer,
+                            .kind = remittance.kind,
+                            .allocations_count = remittance.allocations,
+                            .total = remittance.total,
+                            .paid_up_to_month = remittance.kind == RemittanceKind::kRegular
+                                                    ? remittance.to_month
+                                                    : employer.paid_up_to_month});
+  }
+
+ private:
+  // The employer must exist and not be closed (a sealed employer may still pay arrears).
+  std::optional<Decision> FindEmployerNotClosed(EmployerId id) const {
+    const EmployerState* employer = state_.employer(id);
+    if (employer == nullptr) {
+      return Reject(Rejection::kEmployerNotFound,
+                    fmt::format("employer {} is not registered", id.value));
+    }
+    if (employer->status == EmployerStatus::kClosed) {
+      return Reject(Rejection::kEmployerClosed, fmt::format("employer {} is closed", id.value));
+    }
+    return std::nullopt;
+  }
+
+  const State& state_;
+  const Policy& policy_;
+  std::string date_;
+};
+
+}  // namespace
+
+Decision Decide(const State& state, const Command& command, const PolicyBook& policy) {
+  if (command.header.idempotency_key.empty()) {
+    return Reject(Rejection::kIdempotencyKeyMissing,
+                  "every command needs an idempotency key (the bank reference or a client id)");
+  }
+  auto date = Date::FromYyyymmdd(command.header.effective_date);
+  if (!date.has_value()) {
+    return Reject(Rejection::kEffectiveDateInvalid,
+                  fmt::format("effective date: {}", date.error().message()));
+  }
+  return std::visit(Rules(state, policy.At(*date), date->ToIsoString()), command.body);
+}
+
+}  // namespace hpf::ledger

@@ -1,0 +1,100 @@
+// ledger/facts.h — what Decide() concluded happened (past tense), part 1: employers and
+// personal accounts. Each fact becomes one record of schemas/events.fbs (the table of the same
+// name) when the sequencer appends it; Evolve() applies it to the write model's state.
+// Lifecycle facts move no money and carry no postings; PostingsOf() gives a money fact's
+// double entry, derived from the fact alone so that it can never disagree with it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ledger/commands.h"
+#include "ledger/postings.h"
+
+namespace hpf::ledger {
+
+struct EmployerRegistered {
+  RegisterEmployer terms;  // validated
+};
+struct EmployerRatesChanged {
+  EmployerId employer;
+  RatePpm employer_rate;
+  RatePpm employee_rate;
+  uint32_t from_month = 0;
+};
+struct EmployerSealed {
+  EmployerId employer;
+};
+struct AccountOpened {
+  OpenAccount terms;  // validated
+};
+struct AccountBaseChanged {
+  AccountId account;
+  EmployerId employer;
+  Fen contribution_base;
+  uint32_t from_month = 0;
+};
+struct AccountSealed {
+  AccountId account;
+  EmployerId employer;
+};
+struct AccountUnsealed {
+  AccountId account;
+  EmployerId employer;
+  EmployerId previous_employer;
+  Fen contribution_base;
+  uint32_t first_contribution_month = 0;
+};
+struct AccountFrozen {
+  AccountId account;
+  std::string court_order_reference;
+  std::string authority;
+};
+struct AccountUnfrozen {
+  AccountId account;
+  std::string court_order_reference;
+  std::string authority;
+};
+struct AccountClosed {
+  AccountId account;
+  EmployerId employer;
+};
+
+struct BankReceiptRecorded {
+  RecordBankReceipt terms;  // validated
+};
+struct RemittanceOpened {
+  OpenRemittance terms;  // validated
+};
+struct ContributionAllocated {
+  uint64_t remittance_id = 0;
+  EmployerId employer;
+  AccountId account;
+  RemittanceKind kind = RemittanceKind::kRegular;
+  uint32_t month = 0;
+  Fen contribution_base;
+  RatePpm employer_rate;  // the rates applied, so the rounding can be rechecked
+  RatePpm employee_rate;
+  Fen employer_amount;
+  Fen employee_amount;
+};
+struct RemittanceCompleted {
+  uint64_t remittance_id = 0;
+  EmployerId employer;
+  RemittanceKind kind = RemittanceKind::kRegular;
+  uint32_t allocations_count = 0;
+  Fen total;
+  uint32_t paid_up_to_month = 0;  // the employer's paid-up-to month afterwards
+};
+
+using Fact = std::variant<EmployerRegistered, EmployerRatesChanged, EmployerSealed, AccountOpened,
+                          AccountBaseChanged, AccountSealed, AccountUnsealed, AccountFrozen,
+                          AccountUnfrozen, AccountClosed, BankReceiptRecorded, RemittanceOpened,
+                          ContributionAllocated, RemittanceCompleted>;
+
+// The double entry a fact implies (empty for facts that move no money).
+std::vector<Posting> PostingsOf(const Fact& fact);
+
+}  // namespace hpf::ledger

@@ -1,0 +1,59 @@
+// ledger/policy.h — the fund's parameters with the dates they take effect (DOMAIN: every
+// *(policy)* figure). Decisions read the version in force on the command's effective date, so
+// replaying the log under the policies it recorded gives the same decisions (DESIGN §1, 8).
+//
+// A policy change is itself an event (PolicyChanged); a PolicyBook is the sequence of
+// versions, oldest first. DefaultPolicy() is what the ledger ships with: the national rules
+// and illustrative city figures — a real centre loads its own (policy file: issue #3 follow-up).
+// Thread safety: immutable after construction; share freely.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "events/status.h"
+#include "ledger/calendar.h"
+#include "ledger/interest.h"
+#include "ledger/money.h"
+
+namespace hpf::ledger {
+
+struct Policy {
+  Date effective_from;
+  // Contributions (DOMAIN §2).
+  RatePpm contribution_rate_min{50'000};   // 5 % each side
+  RatePpm contribution_rate_max{120'000};  // 12 % each side
+  Fen base_floor{210'000};                 // local minimum wage, 2 100.00 yuan (illustrative)
+  Fen base_cap{2'871'600};                 // 3 × previous year's average wage (illustrative)
+  RoundingRule rounding = RoundingRule::kHalfUpToFen;
+  Month deferral_last_month;  // 缓缴 allowed up to this month (2022: 2022-12)
+  // Interest (DOMAIN §3).
+  DayBasis day_basis = DayBasis::k360;
+};
+
+// The versions of the policy, oldest first, and the one in force on a date.
+class PolicyBook {
+ public:
+  // REQUIRES: !versions.empty(); effective_from strictly increasing.
+  explicit PolicyBook(std::vector<Policy> versions);
+
+  // The version in force on `date`: the last one whose effective_from <= date (the first
+  // version if `date` precedes them all).
+  const Policy& At(Date date) const;
+
+  // The dated rate table for personal accounts (DOMAIN §3): 1.50 % from 2016-02-21. Before
+  // that centres paid 0.35 % on the current year's deposits and 1.10 % on balances carried
+  // forward; the ledger starts after 2016 and models one rate per day (TODO(#3): the two-rate
+  // rule if a centre migrates pre-2016 history).
+  std::span<const RateSegment> personal_rate_table() const { return personal_rate_table_; }
+
+ private:
+  std::vector<Policy> versions_;
+  std::vector<RateSegment> personal_rate_table_;
+};
+
+// DOMAIN.md's defaults, in force from 1990-01-01.
+PolicyBook DefaultPolicy();
+
+}  // namespace hpf::ledger

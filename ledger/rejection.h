@@ -1,0 +1,74 @@
+// ledger/rejection.h — every business rule a command can break, one value per rule.
+//
+// A rejection is a legitimate outcome, not a failure (STYLE 5.1): the command is answered with
+// its code and a message a bank's integrator can act on, and nothing is written. The numbers
+// are stable (they reach clients and logs): never renumber or reuse one; retired rules keep
+// their number. Decide() checks rules in a fixed precedence order, so a command that breaks
+// several always gets the same one. Only rules Decide() implements are listed (each has a
+// test that breaks it); contributions, interest and reversals add theirs in their ranges
+// (100s command fields, 200s employers, 300s accounts, 400s contributions, 500s interest).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace hpf::ledger {
+
+enum class Rejection : uint16_t {
+  // --- the command itself (100s) ---
+  kEffectiveDateInvalid = 101,   // not a calendar date in the supported range
+  kIdempotencyKeyMissing = 102,  // every command carries its key
+  kMonthInvalid = 103,           // not a yyyymm month in the supported range
+  kTextFieldInvalid = 104,       // empty, too long or not the expected form
+  // 105 is kIdempotencyConflict (the sequencer's)
+  kAmountMustBePositive = 106,  // money amounts are > 0 fen
+  kAmountExceedsLimit = 107,    // above the per-command ceiling (ledger/limits.h)
+  kPeriodInvalid = 108,         // from month after to month
+
+  // --- employers (200s) ---
+  kEmployerAlreadyRegistered = 201,
+  kEmployerNotFound = 202,
+  kEmployerRateOutOfBounds = 203,  // each side within the policy's bounds (5 %-12 %)
+  kEmployerNotNormal = 204,        // sealed or closed: no rate changes, no new accounts
+  kEmployerClosed = 205,
+  kEmployerHasNormalAccounts = 206,  // seal the accounts before the employer
+  kEmployerHasSuspense = 207,        // unallocated money must be allocated or refunded first
+
+  // --- personal accounts (300s) ---
+  kAccountAlreadyOpen = 301,
+  kAccountNotFound = 302,
+  kBaseBelowFloor = 303,    // the contribution base is below the policy floor
+  kBaseAboveCap = 304,      // ... or above the cap
+  kAccountNotNormal = 305,  // sealed or closed
+  kAccountNotSealed = 306,  // unsealing needs a sealed account
+  kAccountFrozen = 307,     // court order: nothing may leave, no closing
+  kAccountNotFrozen = 308,
+  kAccountAlreadyFrozen = 309,
+  kAccountClosed = 310,
+  kAccountHasBalance = 311,  // closing needs a zero balance (closing withdrawal: part 2)
+  kAccountNotAttachedToEmployer = 312,
+
+  // --- contributions (400s) ---
+  kRemittanceAlreadyOpen = 401,        // one unfinished remittance per employer
+  kRemittanceNotOpen = 402,            // no such unfinished remittance for this employer
+  kPeriodOutOfSequence = 403,          // regular: the next month is paid-up-to + 1
+  kBackPaymentNotInPast = 404,         // back-payment only for months already due
+  kMonthOutsideRemittance = 405,       // the line's month is not in the list's period
+  kContributionAmountMismatch = 406,   // not base × rate rounded per side by the policy
+  kAllocationExceedsSuspense = 407,    // never allocate money not yet received
+  kAllocationExceedsRemittance = 408,  // never more than the list's total
+  kRemittanceIncomplete = 409,         // completing needs the whole total allocated
+};
+
+// The stable code clients see, e.g. "employer_rate_out_of_bounds".
+std::string_view RejectionCode(Rejection rejection);
+
+// A rejection with the sentence that explains it for this command ("employer rate 13.00 %
+// is above the policy maximum 12.00 % in force on 2022-07-01").
+struct RejectionDetail {
+  Rejection rejection;
+  std::string message;
+};
+
+}  // namespace hpf::ledger

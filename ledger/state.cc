@@ -1,0 +1,161 @@
+// ledger/state.cc
+#include "ledger/state.h"
+
+#include <algorithm>
+#include <type_traits>
+
+#include "ledger/calendar.h"
+
+namespace hpf::ledger {
+
+const EmployerState* State::employer(EmployerId id) const {
+  auto it = employers.find(id);
+  return it == employers.end() ? nullptr : &it->second;
+}
+
+const AccountState* State::account(AccountId id) const {
+  auto it = accounts.find(id);
+  return it == accounts.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+EmployerState& EmployerOf(State& state, EmployerId id) {
+  auto it = state.employers.find(id);
+  HPF_ASSERT(it != state.employers.end());
+  return it->second;
+}
+
+AccountState& AccountOf(State& state, AccountId id) {
+  auto it = state.accounts.find(id);
+  HPF_ASSERT(it != state.accounts.end());
+  return it->second;
+}
+
+void Detach(State& state, AccountState& account) {
+  EmployerState& employer = EmployerOf(state, account.employer);
+  HPF_ASSERT(employer.normal_accounts > 0);
+  --employer.normal_accounts;
+}
+
+}  // namespace
+
+void Evolve(State& state, const Fact& fact) {
+  std::visit(
+      [&state](const auto& f) {
+        using F = std::decay_t<decltype(f)>;
+        if constexpr (std::is_same_v<F, EmployerRegistered>) {
+          const auto first = Month::FromYyyymm(f.terms.first_contribution_month);
+          HPF_ASSERT(first.has_value());
+          const bool inserted =
+              state.employers
+                  .emplace(f.terms.employer,
+                           EmployerState{.status = EmployerStatus::kNormal,
+                                         .employer_rate = f.terms.employer_rate,
+                                         .employee_rate = f.terms.employee_rate,
+                                         .paid_up_to_month = first->Prev().yyyymm(),
+                                         .version = 1})
+                  .second;
+          HPF_ASSERT(inserted);
+        } else if constexpr (std::is_same_v<F, EmployerRatesChanged>) {
+          EmployerState& employer = EmployerOf(state, f.employer);
+          employer.employer_rate = f.employer_rate;
+          employer.employee_rate = f.employee_rate;
+          ++employer.version;
+        } else if constexpr (std::is_same_v<F, EmployerSealed>) {
+          EmployerState& employer = EmployerOf(state, f.employer);
+          HPF_ASSERT(employer.status == EmployerStatus::kNormal);
+          employer.status = EmployerStatus::kSealed;
+          ++employer.version;
+        } else if constexpr (std::is_same_v<F, AccountOpened>) {
+          EmployerState& employer = EmployerOf(state, f.terms.employer);
+          ++employer.normal_accounts;
+          const auto first = Month::FromYyyymm(f.terms.first_contribution_month);
+          HPF_ASSERT(first.has_value());
+          const bool inserted =
+              state.accounts
+                  .emplace(f.terms.account,
+                           AccountState{.status = AccountStatus::kNormal,
+                                        .employer = f.terms.employer,
+                                        .contribution_base = f.terms.contribution_base,
+                                        .paid_up_to_month = first->Prev().yyyymm(),
+                                        .version = 1})
+                  .second;
+          HPF_ASSERT(inserted);
+        } else if constexpr (std::is_same_v<F, AccountBaseChanged>) {
+          AccountState& account = AccountOf(state, f.account);
+          account.contribution_base = f.contribution_base;
+          ++account.version;
+        } else if constexpr (std::is_same_v<F, AccountSealed>) {
+          AccountState& account = AccountOf(state, f.account);
+          HPF_ASSERT(account.status == AccountStatus::kNormal);
+          Detach(state, account);
+          account.status = AccountStatus::kSealed;
+          ++account.version;
+        } else if constexpr (std::is_same_v<F, AccountUnsealed>) {
+          AccountState& account = AccountOf(state, f.account);
+          HPF_ASSERT(account.status == AccountStatus::kSealed);
+          account.status = AccountStatus::kNormal;
+          account.employer = f.employer;
+          account.contribution_base = f.contribution_base;
+          const auto first = Month::FromYyyymm(f.first_contribution_month);
+          HPF_ASSERT(first.has_value());
+          account.paid_up_to_month = std::max(account.paid_up_to_month, first->Prev().yyyymm());
+          ++EmployerOf(state, f.employer).normal_accounts;
+          ++account.version;
+        } else if constexpr (std::is_same_v<F, AccountFrozen>) {
+          AccountState& account = AccountOf(state, f.account);
+          HPF_ASSERT(!account.frozen);
+          account.frozen = true;
+          ++account.version;
+        } else if constexpr (std::is_same_v<F, AccountUnfrozen>) {
+          AccountState& account = AccountOf(state, f.account);
+          HPF_ASSERT(account.frozen);
+          account.frozen = false;
+          ++account.version;
+        } else if constexpr (std::is_same_v<F, AccountClosed>) {
+          AccountState& account = AccountOf(state, f.account);
+          HPF_ASSERT(account.status != AccountStatus::kClosed);
+          if (account.status == AccountStatus::kNormal) Detach(state, account);
+          account.status = AccountStatus::kClosed;
+          ++account.version;
+        } else if constexpr (std::is_same_v<F, BankReceiptRecorded>) {
+          EmployerState& employer = EmployerOf(state, f.terms.employer);
+          employer.suspense += f.terms.amount;
+          ++employer.version;
+        } else if constexpr (std::is_same_v<F, RemittanceOpened>) {
+          EmployerState& employer = EmployerOf(state, f.terms.employer);
+          HPF_ASSERT(!employer.remittance.has_value());
+          employer.remittance = OpenRemittanceState{.remittance_id = f.terms.remittance_id,
+                                                    .kind = f.terms.kind,
+                                                    .from_month = f.terms.from_month,
+                                                    .to_month = f.terms.to_month,
+                                                    .total = f.terms.total};
+          ++employer.version;
+        } else if constexpr (std::is_same_v<F, ContributionAllocated>) {
+          EmployerState& employer = EmployerOf(state, f.employer);
+          AccountState& account = AccountOf(state, f.account);
+          HPF_ASSERT(employer.remittance.has_value());
+          const Fen amount = f.employer_amount + f.employee_amount;
+          employer.suspense -= amount;
+          HPF_ASSERT(employer.suspense >= Fen{0});
+          employer.remittance->allocated += amount;
+          ++employer.remittance->allocations;
+          account.balance += amount;
+          if (f.kind == RemittanceKind::kRegular) account.paid_up_to_month = f.month;
+          ++employer.version;
+          ++account.version;
+        } else if constexpr (std::is_same_v<F, RemittanceCompleted>) {
+          EmployerState& employer = EmployerOf(state, f.employer);
+          HPF_ASSERT(employer.remittance.has_value());
+          employer.remittance.reset();
+          employer.paid_up_to_month = f.paid_up_to_month;
+          ++employer.version;
+        } else {
+          static_assert(sizeof(F) == 0, "every fact must be applied");
+        }
+      },
+      fact);
+}
+
+}  // namespace hpf::ledger

@@ -1,0 +1,71 @@
+// ledger/state.h — the write model: what Decide() needs to know about every employer and
+// personal account. Owned by the sequencer's one thread (DESIGN principle 2); persisted as
+// state deltas with the records that changed it, so opening never replays the log.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "ledger/facts.h"
+#include "ledger/money.h"
+
+namespace hpf::ledger {
+
+enum class EmployerStatus : uint8_t {
+  kNormal = 1,  // 正常 (a deferral is a grant, not a status: see DOMAIN §2)
+  kSealed = 2,  // 封存
+  kClosed = 3,  // 销户
+};
+
+// The employer's one unfinished remittance list.
+struct OpenRemittanceState {
+  uint64_t remittance_id = 0;
+  RemittanceKind kind = RemittanceKind::kRegular;
+  uint32_t from_month = 0;
+  uint32_t to_month = 0;
+  Fen total;
+  Fen allocated;
+  uint32_t allocations = 0;
+};
+
+struct EmployerState {
+  EmployerStatus status = EmployerStatus::kNormal;
+  RatePpm employer_rate;
+  RatePpm employee_rate;
+  uint32_t paid_up_to_month = 0;  // yyyymm; the month before the first contribution month
+  Fen suspense;                   // 暂收: received, not yet allocated
+  uint32_t normal_accounts = 0;   // accounts attached and in state normal
+  std::optional<OpenRemittanceState> remittance;
+  uint64_t version = 0;  // facts applied to this employer's stream
+};
+
+enum class AccountStatus : uint8_t {
+  kNormal = 1,  // 正常
+  kSealed = 2,  // 封存
+  kClosed = 3,  // 销户
+};
+
+struct AccountState {
+  AccountStatus status = AccountStatus::kNormal;
+  bool frozen = false;  // 冻结 (a court order; orthogonal to sealed / normal)
+  EmployerId employer;
+  Fen contribution_base;
+  Fen balance;
+  uint32_t paid_up_to_month = 0;  // yyyymm of the last regular contribution allocated
+  uint64_t version = 0;
+};
+
+struct State {
+  std::map<EmployerId, EmployerState> employers;
+  std::map<AccountId, AccountState> accounts;
+
+  const EmployerState* employer(EmployerId id) const;
+  const AccountState* account(AccountId id) const;
+};
+
+// Applies a fact Decide() produced against this state. REQUIRES: the fact was decided on
+// `state` (facts are never re-validated here; a violated precondition is a bug and aborts).
+void Evolve(State& state, const Fact& fact);
+
+}  // namespace hpf::ledger

@@ -1,0 +1,395 @@
+// tests/ledger/decide_test.cc — given (past facts), when (a command), then (facts or exactly
+// one rejection), for employers and personal accounts. Every Rejection value has a case here
+// that breaks its rule; a test at the end checks that none is missing.
+#include "ledger/decide.h"
+
+#include <set>
+
+#include <doctest/doctest.h>
+
+namespace hpf::ledger {
+namespace {
+
+constexpr EmployerId kAcme{1};
+constexpr EmployerId kBeta{2};
+constexpr AccountId kAlice{1001};
+constexpr AccountId kBob{1002};
+
+const PolicyBook& Policy() {
+  static const PolicyBook policy = DefaultPolicy();
+  return policy;
+}
+
+Command At(uint32_t date, CommandBody body) {
+  return Command{.header = {.idempotency_key = "key-1",
+                            .actor = "op:1",
+                            .channel = "counter",
+                            .effective_date = date},
+                 .body = std::move(body)};
+}
+
+RegisterEmployer Register(EmployerId id) {
+  return RegisterEmployer{.employer = id,
+                          .unified_social_credit_code = "91370200MA3C5X0F2K",
+                          .name = "Acme Machinery Co.",
+                          .bank_code = "ICBC",
+                          .employer_rate = RatePpm{120'000},
+                          .employee_rate = RatePpm{120'000},
+                          .first_contribution_month = 202207};
+}
+
+OpenAccount Open(AccountId account, EmployerId employer) {
+  return OpenAccount{.account = account,
+                     .employer = employer,
+                     .person_id = account.value,
+                     .contribution_base = Fen{800'000},
+                     .first_contribution_month = 202207};
+}
+
+// The state after deciding and applying each command in turn; every one must be accepted.
+State StateAfter(std::initializer_list<CommandBody> given) {
+  State state;
+  for (const CommandBody& body : given) {
+    const Decision decision = Decide(state, At(20220701, body), Policy());
+    REQUIRE_MESSAGE(decision.accepted(), decision.rejection->message);
+    for (const Fact& fact : decision.facts) Evolve(state, fact);
+  }
+  return state;
+}
+
+Rejection Rejected(const State& given, const Command& when) {
+  const Decision then = Decide(given, when, Policy());
+  REQUIRE(!then.accepted());
+  CHECK(then.facts.empty());
+  CHECK(!then.rejection->message.empty());
+  return then.rejection->rejection;
+}
+
+Rejection Rejected(const State& given, CommandBody when) {
+  return Rejected(given, At(20220701, std::move(when)));
+}
+
+// Records which rejections the cases below triggered, for the completeness check.
+std::set<Rejection>& Seen() {
+  static std::set<Rejection> seen;
+  return seen;
+}
+
+#define HPF_CHECK_REJECTS(expected, ...)         \
+  do {                                           \
+    const Rejection got = Rejected(__VA_ARGS__); \
+    CHECK(got == expected);                      \
+    Seen().insert(got);                          \
+  } while (false)
+
+TEST_SUITE("ledger") {
+  TEST_CASE("Decide: every command needs a key and a real effective date") {
+    Command command = At(20220701, Register(kAcme));
+    command.header.idempotency_key.clear();
+    HPF_CHECK_REJECTS(Rejection::kIdempotencyKeyMissing, State{}, command);
+    HPF_CHECK_REJECTS(Rejection::kEffectiveDateInvalid, State{}, At(20220230, Register(kAcme)));
+    HPF_CHECK_REJECTS(Rejection::kEffectiveDateInvalid, State{}, At(0, Register(kAcme)));
+  }
+
+  TEST_CASE("RegisterEmployer: registers a new employer with its rates") {
+    State state;
+    const Decision then = Decide(state, At(20220701, Register(kAcme)), Policy());
+    REQUIRE(then.accepted());
+    REQUIRE(then.facts.size() == 1);
+    Evolve(state, then.facts[0]);
+    const EmployerState* acme = state.employer(kAcme);
+    REQUIRE(acme != nullptr);
+    CHECK(acme->status == EmployerStatus::kNormal);
+    CHECK(acme->employer_rate == RatePpm{120'000});
+    CHECK(acme->paid_up_to_month == 202206);  // nothing paid yet: the month before the first
+  }
+
+  TEST_CASE("RegisterEmployer: rejections") {
+    const State given = StateAfter({Register(kAcme)});
+    HPF_CHECK_REJECTS(Rejection::kEmployerAlreadyRegistered, given, Register(kAcme));
+    RegisterEmployer bad = Register(kBeta);
+    SUBCASE("month 13 is not a month") {
+      bad.first_contribution_month = 202213;
+      HPF_CHECK_REJECTS(Rejection::kMonthInvalid, given, bad);
+    }
+    SUBCASE("a credit code of 17 characters") {
+      bad.unified_social_credit_code = "91370200MA3C5X0F2";
+      HPF_CHECK_REJECTS(Rejection::kTextFieldInvalid, given, bad);
+    }
+    SUBCASE("a credit code with a lower-case letter") {
+      bad.unified_social_credit_code = "91370200ma3C5X0F2K";
+      HPF_CHECK_REJECTS(Rejection::kTextFieldInvalid, given, bad);
+    }
+    SUBCASE("an empty name") {
+      bad.name.clear();
+      HPF_CHECK_REJECTS(Rejection::kTextFieldInvalid, given, bad);
+    }
+    SUBCASE("employer rate 4.99 % is below 5 %") {
+      bad.employer_rate = RatePpm{49'900};
+      HPF_CHECK_REJECTS(Rejection::kEmployerRateOutOfBounds, given, bad);
+    }
+    SUBCASE("employee rate 12.01 % is above 12 %") {
+      bad.employee_rate = RatePpm{120'100};
+      HPF_CHECK_REJECTS(Rejection::kEmployerRateOutOfBounds, given, bad);
+    }
+    SUBCASE("the bounds themselves are allowed") {
+      bad.employer_rate = RatePpm{50'000};
+      bad.employee_rate = RatePpm{120'000};
+      CHECK(Decide(given, At(20220701, bad), Policy()).accepted());
+    }
+  }
+
+  TEST_CASE("ChangeEmployerRates: rejections and acceptance") {
+    const State given = StateAfter({Register(kAcme)});
+    const ChangeEmployerRates change{kAcme, RatePpm{80'000}, RatePpm{80'000}, 202301};
+    CHECK(Decide(given, At(20221215, change), Policy()).accepted());
+    HPF_CHECK_REJECTS(Rejection::kEmployerNotFound, given,
+                      ChangeEmployerRates{kBeta, RatePpm{80'000}, RatePpm{80'000}, 202301});
+    HPF_CHECK_REJECTS(Rejection::kMonthInvalid, given,
+                      ChangeEmployerRates{kAcme, RatePpm{80'000}, RatePpm{80'000}, 202300});
+    HPF_CHECK_REJECTS(Rejection::kEmployerRateOutOfBounds, given,
+                      ChangeEmployerRates{kAcme, RatePpm{130'000}, RatePpm{80'000}, 202301});
+    const State sealed = StateAfter({Register(kAcme), SealEmployer{kAcme}});
+    HPF_CHECK_REJECTS(Rejection::kEmployerNotNormal, sealed, change);
+    State closed = given;
+    closed.employers[kAcme].status = EmployerStatus::kClosed;  // closing arrives with part 2
+    HPF_CHECK_REJECTS(Rejection::kEmployerClosed, closed, change);
+  }
+
+  TEST_CASE("SealEmployer: only without normal accounts and without suspense") {
+    const State with_account = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    HPF_CHECK_REJECTS(Rejection::kEmployerHasNormalAccounts, with_account, SealEmployer{kAcme});
+    State with_suspense = StateAfter({Register(kAcme)});
+    with_suspense.employers[kAcme].suspense = Fen{1};  // receipts arrive with contributions
+    HPF_CHECK_REJECTS(Rejection::kEmployerHasSuspense, with_suspense, SealEmployer{kAcme});
+    // Sealing the last account makes the employer sealable.
+    const State emptied = StateAfter({Register(kAcme), Open(kAlice, kAcme), SealAccount{kAlice}});
+    CHECK(emptied.employer(kAcme)->normal_accounts == 0);
+    CHECK(Decide(emptied, At(20220701, SealEmployer{kAcme}), Policy()).accepted());
+  }
+
+  TEST_CASE("OpenAccount: rejections in precedence order") {
+    const State given = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    HPF_CHECK_REJECTS(Rejection::kAccountAlreadyOpen, given, Open(kAlice, kAcme));
+    HPF_CHECK_REJECTS(Rejection::kEmployerNotFound, given, Open(kBob, kBeta));
+    OpenAccount low = Open(kBob, kAcme);
+    low.contribution_base = Fen{209'999};  // floor 2 100.00 yuan
+    HPF_CHECK_REJECTS(Rejection::kBaseBelowFloor, given, low);
+    OpenAccount high = Open(kBob, kAcme);
+    high.contribution_base = Fen{2'871'601};  // cap 28 716.00 yuan
+    HPF_CHECK_REJECTS(Rejection::kBaseAboveCap, given, high);
+    OpenAccount at_floor = Open(kBob, kAcme);
+    at_floor.contribution_base = Fen{210'000};
+    CHECK(Decide(given, At(20220701, at_floor), Policy()).accepted());
+    OpenAccount at_cap = Open(kBob, kAcme);
+    at_cap.contribution_base = Fen{2'871'600};
+    CHECK(Decide(given, At(20220701, at_cap), Policy()).accepted());
+    OpenAccount bad_month = Open(kBob, kBeta);  // the month is checked before the employer
+    bad_month.first_contribution_month = 190001;
+    HPF_CHECK_REJECTS(Rejection::kMonthInvalid, given, bad_month);
+    const State sealed = StateAfter({Register(kAcme), SealEmployer{kAcme}});
+    HPF_CHECK_REJECTS(Rejection::kEmployerNotNormal, sealed, Open(kBob, kAcme));
+  }
+
+  TEST_CASE("ChangeAccountBase, SealAccount, UnsealAccount: lifecycle rules") {
+    const State given = StateAfter({Register(kAcme), Register(kBeta), Open(kAlice, kAcme)});
+    HPF_CHECK_REJECTS(Rejection::kAccountNotFound, given,
+                      ChangeAccountBase{kBob, Fen{900'000}, 202301});
+    HPF_CHECK_REJECTS(Rejection::kBaseAboveCap, given,
+                      ChangeAccountBase{kAlice, Fen{9'000'000}, 202301});
+    HPF_CHECK_REJECTS(Rejection::kAccountNotSealed, given,
+                      UnsealAccount{kAlice, kBeta, Fen{900'000}, 202301});
+
+    const State sealed =
+        StateAfter({Register(kAcme), Register(kBeta), Open(kAlice, kAcme), SealAccount{kAlice}});
+    HPF_CHECK_REJECTS(Rejection::kAccountNotNormal, sealed, SealAccount{kAlice});
+    HPF_CHECK_REJECTS(Rejection::kAccountNotNormal, sealed,
+                      ChangeAccountBase{kAlice, Fen{900'000}, 202301});
+    // Unsealed into another employer: attached there, counted there.
+    State moved = sealed;
+    const Decision unseal =
+        Decide(moved, At(20230101, UnsealAccount{kAlice, kBeta, Fen{900'000}, 202301}), Policy());
+    REQUIRE(unseal.accepted());
+    Evolve(moved, unseal.facts[0]);
+    CHECK(moved.account(kAlice)->employer == kBeta);
+    CHECK(moved.account(kAlice)->status == AccountStatus::kNormal);
+    CHECK(moved.employer(kBeta)->normal_accounts == 1);
+    CHECK(moved.employer(kAcme)->normal_accounts == 0);
+  }
+
+  TEST_CASE("FreezeAccount, UnfreezeAccount, CloseAccount: court orders and closing") {
+    const State given = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    const FreezeAccount freeze{kAlice, "(2022)鲁0202执123号", "Shinan District Court"};
+    const UnfreezeAccount unfreeze{kAlice, "(2022)鲁0202执123号", "Shinan District Court"};
+    HPF_CHECK_REJECTS(Rejection::kAccountNotFrozen, given, unfreeze);
+    HPF_CHECK_REJECTS(Rejection::kTextFieldInvalid, given, FreezeAccount{kAlice, "", "court"});
+    const State frozen = StateAfter({Register(kAcme), Open(kAlice, kAcme), freeze});
+    HPF_CHECK_REJECTS(Rejection::kAccountAlreadyFrozen, frozen, freeze);
+    HPF_CHECK_REJECTS(Rejection::kAccountFrozen, frozen, CloseAccount{kAlice});
+    CHECK(Decide(frozen, At(20220701, unfreeze), Policy()).accepted());
+
+    State with_balance = given;
+    with_balance.accounts[kAlice].balance = Fen{1};  // money arrives with contributions
+    HPF_CHECK_REJECTS(Rejection::kAccountHasBalance, with_balance, CloseAccount{kAlice});
+
+    const State closed = StateAfter({Register(kAcme), Open(kAlice, kAcme), CloseAccount{kAlice}});
+    CHECK(closed.employer(kAcme)->normal_accounts == 0);
+    HPF_CHECK_REJECTS(Rejection::kAccountClosed, closed, CloseAccount{kAlice});
+    HPF_CHECK_REJECTS(Rejection::kAccountClosed, closed, freeze);
+    HPF_CHECK_REJECTS(Rejection::kAccountClosed, closed, SealAccount{kAlice});
+  }
+
+  TEST_CASE("Decide: the same state and command always give the same decision") {
+    const State given = StateAfter({Register(kAcme)});
+    const Decision a = Decide(given, At(20220701, Open(kAlice, kAcme)), Policy());
+    const Decision b = Decide(given, At(20220701, Open(kAlice, kAcme)), Policy());
+    REQUIRE(a.accepted());
+    REQUIRE(b.accepted());
+    CHECK(std::get<AccountOpened>(a.facts[0]).terms.contribution_base ==
+          std::get<AccountOpened>(b.facts[0]).terms.contribution_base);
+  }
+
+  // Alice's base 8 000.00 yuan at 12 % / 12 %: 960.00 yuan a side, 1 920.00 yuan a month.
+  AllocateContribution Line(uint64_t remittance, AccountId account, uint32_t month) {
+    return AllocateContribution{.remittance_id = remittance,
+                                .employer = kAcme,
+                                .account = account,
+                                .month = month,
+                                .contribution_base = Fen{800'000},
+                                .employer_amount = Fen{96'000},
+                                .employee_amount = Fen{96'000}};
+  }
+
+  OpenRemittance Regular(uint64_t id, uint32_t from, uint32_t to, Fen total) {
+    return OpenRemittance{.remittance_id = id,
+                          .employer = kAcme,
+                          .kind = RemittanceKind::kRegular,
+                          .from_month = from,
+                          .to_month = to,
+                          .accounts_count = 1,
+                          .total = total,
+                          .list_reference = "HJ-2022-07"};
+  }
+
+  RecordBankReceipt Receipt(Fen amount) {
+    return RecordBankReceipt{.employer = kAcme,
+                             .bank_code = "ICBC",
+                             .bank_reference = "ICBC20220715000001",
+                             .amount = amount};
+  }
+
+  TEST_CASE("Contributions: a month from bank receipt to allocation, with balanced postings") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    TrialBalance book;
+    for (const CommandBody& body :
+         {CommandBody{Receipt(Fen{192'000})}, CommandBody{Regular(1, 202207, 202207, Fen{192'000})},
+          CommandBody{Line(1, kAlice, 202207)}, CommandBody{CompleteRemittance{1, kAcme}}}) {
+      const Decision decision = Decide(state, At(20220715, body), Policy());
+      REQUIRE_MESSAGE(decision.accepted(), decision.rejection->message);
+      for (const Fact& fact : decision.facts) {
+        const std::vector<Posting> postings = PostingsOf(fact);
+        CHECK(Balanced(postings));
+        book.Post(postings);
+        Evolve(state, fact);
+      }
+    }
+    CHECK(state.account(kAlice)->balance == Fen{192'000});
+    CHECK(state.account(kAlice)->paid_up_to_month == 202207);
+    CHECK(state.employer(kAcme)->paid_up_to_month == 202207);
+    CHECK(state.employer(kAcme)->suspense == Fen{0});
+    CHECK(!state.employer(kAcme)->remittance.has_value());
+    // Dr 101 192 000 / Cr 219 192 000, then Dr 219 / Cr 201(Alice): debit-positive balances.
+    CHECK(book.Total(GlAccount::kFundDeposits) == Fen{192'000});
+    CHECK(book.Total(GlAccount::kSuspense) == Fen{0});
+    CHECK(book.Balance(GlAccount::kPersonalAccounts, kAlice.value) == Fen{-192'000});
+    CHECK(book.Sum() == Fen{0});
+  }
+
+  TEST_CASE("Contributions: rejections") {
+    const State received = StateAfter({Register(kAcme), Register(kBeta), Open(kAlice, kAcme),
+                                       Open(kBob, kBeta), Receipt(Fen{192'000})});
+    SUBCASE("receipts: positive and bounded amounts") {
+      HPF_CHECK_REJECTS(Rejection::kAmountMustBePositive, received, Receipt(Fen{0}));
+      HPF_CHECK_REJECTS(Rejection::kAmountExceedsLimit, received, Receipt(Fen{1'000'000'000'001}));
+    }
+    SUBCASE("opening a list") {
+      HPF_CHECK_REJECTS(Rejection::kPeriodInvalid, received,
+                        Regular(1, 202208, 202207, Fen{192'000}));
+      // Paid up to 2022-06: the next regular month is 2022-07.
+      HPF_CHECK_REJECTS(Rejection::kPeriodOutOfSequence, received,
+                        Regular(1, 202208, 202208, Fen{192'000}));
+      OpenRemittance back = Regular(1, 202206, 202207, Fen{192'000});
+      back.kind = RemittanceKind::kBackPayment;
+      HPF_CHECK_REJECTS(Rejection::kBackPaymentNotInPast, received, back);
+      const State open = StateAfter({Register(kAcme), Open(kAlice, kAcme), Receipt(Fen{192'000}),
+                                     Regular(1, 202207, 202207, Fen{192'000})});
+      HPF_CHECK_REJECTS(Rejection::kRemittanceAlreadyOpen, open,
+                        Regular(2, 202207, 202207, Fen{192'000}));
+    }
+    const State open =
+        StateAfter({Register(kAcme), Register(kBeta), Open(kAlice, kAcme), Open(kBob, kBeta),
+                    Receipt(Fen{192'000}), Regular(1, 202207, 202208, Fen{384'000})});
+    SUBCASE("allocating a line") {
+      HPF_CHECK_REJECTS(Rejection::kRemittanceNotOpen, open, Line(9, kAlice, 202207));
+      AllocateContribution bob = Line(1, kBob, 202207);
+      HPF_CHECK_REJECTS(Rejection::kAccountNotAttachedToEmployer, open, bob);
+      HPF_CHECK_REJECTS(Rejection::kMonthOutsideRemittance, open, Line(1, kAlice, 202209));
+      HPF_CHECK_REJECTS(Rejection::kPeriodOutOfSequence, open, Line(1, kAlice, 202208));
+      AllocateContribution wrong = Line(1, kAlice, 202207);
+      wrong.employee_amount = Fen{95'999};  // one fen short of 8 000.00 × 12 %
+      HPF_CHECK_REJECTS(Rejection::kContributionAmountMismatch, open, wrong);
+      AllocateContribution negative = Line(1, kAlice, 202207);
+      negative.employer_amount = Fen{-1};
+      HPF_CHECK_REJECTS(Rejection::kAmountMustBePositive, open, negative);
+      // 192 000 received; July takes it all, so August finds the suspense empty.
+      State after_july = open;
+      const Decision july = Decide(after_july, At(20220715, Line(1, kAlice, 202207)), Policy());
+      REQUIRE(july.accepted());
+      Evolve(after_july, july.facts[0]);
+      HPF_CHECK_REJECTS(Rejection::kAllocationExceedsSuspense, after_july, Line(1, kAlice, 202208));
+      HPF_CHECK_REJECTS(Rejection::kRemittanceIncomplete, after_july, CompleteRemittance{1, kAcme});
+    }
+    SUBCASE("never more than the list's total") {
+      const State small_list =
+          StateAfter({Register(kAcme), Open(kAlice, kAcme), Receipt(Fen{384'000}),
+                      Regular(1, 202207, 202208, Fen{200'000})});
+      State after_july = small_list;
+      const Decision july = Decide(after_july, At(20220715, Line(1, kAlice, 202207)), Policy());
+      REQUIRE(july.accepted());
+      Evolve(after_july, july.facts[0]);
+      HPF_CHECK_REJECTS(Rejection::kAllocationExceedsRemittance, after_july,
+                        Line(1, kAlice, 202208));
+    }
+  }
+
+  TEST_CASE("Contributions: amounts are rounded per side by the policy's rule") {
+    // Base 3 333.33 yuan at 12 %: 399.9996 yuan a side. Half-up to the fen: 400.00 each
+    // (39 999.96 fen -> 40 000 fen), so the line must say 400.00 / 400.00.
+    const State given = StateAfter({Register(kAcme), Open(kAlice, kAcme), Receipt(Fen{80'000}),
+                                    Regular(1, 202207, 202207, Fen{80'000})});
+    AllocateContribution line = Line(1, kAlice, 202207);
+    line.contribution_base = Fen{333'333};
+    line.employer_amount = Fen{40'000};
+    line.employee_amount = Fen{40'000};
+    CHECK(Decide(given, At(20220715, line), Policy()).accepted());
+    line.employee_amount = Fen{39'999};  // truncation is not the rule
+    CHECK(!Decide(given, At(20220715, line), Policy()).accepted());
+  }
+
+  // Must stay the last case of the suite (doctest runs cases in file order by default).
+  TEST_CASE("Rejection: every value has a case above that triggers it") {
+    if (Seen().empty()) {
+      MESSAGE("run the whole ledger suite to check rejection coverage");
+      return;
+    }
+    for (uint16_t value = 0; value < 1000; ++value) {
+      const auto rejection = static_cast<Rejection>(value);
+      if (RejectionCode(rejection) == "unknown") continue;
+      CAPTURE(value);
+      CHECK(Seen().contains(rejection));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hpf::ledger
