@@ -351,6 +351,7 @@ struct EventLog::Impl {
         db->Get(rocksdb::ReadOptions(), meta_cf, internal::kMetaIndexedThrough, &value);
     if (!status.IsNotFound()) {
       HPF_RETURN_IF_ERROR(FromRocks(status, "reading the index watermark"));
+      if (value.size() != 8) return CorruptionError("the key index watermark is not 8 bytes");
       indexed_through.store(DecodeU64(value));
     }
     if (indexed_through.load() > head.position.value) {

@@ -39,7 +39,7 @@ if [ -f tests/fuzz/run_fuzzers.sh ]; then
   step "fuzz build (clang)"
   cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DHPF_BUILD_FUZZ=ON -DHPF_BUILD_TESTS=OFF -DHPF_BUILD_BENCH=OFF >/dev/null
-  cmake --build build/fuzz -j"$jobs"
+  cmake --build build/fuzz -j"$jobs" --target hpf_fuzzers
   step "fuzz run"
   if [ "$slow" = 1 ]; then
     bash tests/fuzz/run_fuzzers.sh build/fuzz 300

@@ -1,6 +1,9 @@
 // tests/events/event_log_test.cc — appends, idempotency, state deltas, reopening, formats.
 #include "events/event_log.h"
 
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -308,6 +311,23 @@ TEST_SUITE("events") {
     SUBCASE("bytes that are not a record") {
       std::vector<uint8_t> junk(64, 0xab);
       CHECK(batch.AddRecord(junk).code() == StatusCode::kCorruption);
+    }
+    SUBCASE("regression: a postings vector 4 bytes off its alignment (found by record_fuzz)") {
+      const char* root = std::getenv("HPF_SOURCE_DIR");
+      REQUIRE(root != nullptr);
+      std::ifstream in(
+          std::string(root) + "/tests/fuzz/regressions/record_fuzz/misaligned_postings_vector",
+          std::ios::binary);
+      REQUIRE(in.good());
+      std::vector<char> raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::vector<uint64_t> aligned((raw.size() + 7) / 8);
+      std::memcpy(aligned.data(), raw.data(), raw.size());
+      const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(aligned.data()),
+                                           raw.size());
+      auto verified = VerifyRecord(bytes);
+      REQUIRE(!verified.has_value());
+      CHECK(verified.error().message().find("not 8-byte aligned") != std::string::npos);
+      CHECK(batch.AddRecord(bytes).code() == StatusCode::kCorruption);
     }
     SUBCASE("a record that already has a position") {
       auto bytes = MakeReceipt({.key = "p"});

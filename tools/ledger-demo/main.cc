@@ -149,7 +149,9 @@ void AddMonth(DemoWriter& w, const Options& o, uint64_t employer, uint64_t month
         {Line(101, S::Debit, K::Deposit, kDemandDepositId, total),
          Line(219, S::Credit, K::Employer, employer, total)});
   const uint64_t remittance = employer * 100'000 + month;
-  for (const auto& [account, base] : shares) {
+  for (const auto& share : shares) {
+    const uint64_t account = share.first;  // named copies: clang 14 cannot capture bindings
+    const int64_t base = share.second;
     const int64_t employer_part = SideAmount(base, kEmployerRatePpm);
     const int64_t employee_part = SideAmount(base, kEmployeeRatePpm);
     w.Add(fmt::format("demo:allocation:{}:{}", remittance, account), date, K::Account, account,
