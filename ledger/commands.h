@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "ledger/money.h"
 
@@ -141,10 +142,18 @@ struct CompleteRemittance {
   EmployerId employer;
 };
 
+// The 30 June settlement of one interest year, for a chunk of accounts (a city's two million
+// accounts settle in bounded commands). Each account's year of 积数 becomes interest, credited
+// with value date 1 July (DOMAIN §3). Postings per account: Dr 41101 / Cr 201(account).
+struct SettleInterest {
+  int32_t interest_year = 0;  // named by its July: 2021 = 2021-07-01 .. 2022-06-30
+  std::vector<AccountId> accounts;
+};
+
 using CommandBody = std::variant<RegisterEmployer, ChangeEmployerRates, SealEmployer, OpenAccount,
                                  ChangeAccountBase, SealAccount, UnsealAccount, FreezeAccount,
                                  UnfreezeAccount, CloseAccount, RecordBankReceipt, OpenRemittance,
-                                 AllocateContribution, CompleteRemittance>;
+                                 AllocateContribution, CompleteRemittance, SettleInterest>;
 
 struct Command {
   CommandHeader header;

@@ -1,6 +1,7 @@
 // ledger/decide.cc — the rules of part 1 (employers, personal accounts), in precedence order.
 #include "ledger/decide.h"
 
+#include <set>
 #include <type_traits>
 
 #include <fmt/core.h>
@@ -138,8 +139,8 @@ uint32_t NextMonth(uint32_t yyyymm) { return Month::FromYyyymm(yyyymm).value().N
 // Each operator() checks one command's own rules after the common header checks.
 class Rules {
  public:
-  Rules(const State& state, const Policy& policy, std::string date)
-      : state_(state), policy_(policy), date_(std::move(date)) {}
+  Rules(const State& state, const Policy& policy, Date effective)
+      : state_(state), policy_(policy), effective_(effective), date_(effective.ToIsoString()) {}
 
   Decision operator()(const RegisterEmployer& c) const {
     if (auto r = CheckMonth(c.first_contribution_month, "first contribution month")) return *r;
@@ -356,7 +357,18 @@ class Rules {
                                 c.account.value, account->paid_up_to_month,
                                 NextMonth(account->paid_up_to_month), c.month));
     }
-    if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
+    if (auto r = CheckYearOpen(*account, c.account)) return *r;
+    // A regular line's base is the account's base, within floor and cap; a back-payment line
+    // may carry the shortfall of an under-paid month (补缴 of a base difference), so only the
+    // cap binds it.
+    if (remittance.kind == RemittanceKind::kRegular) {
+      if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
+    } else if (c.contribution_base <= Fen{0} || c.contribution_base > policy_.base_cap) {
+      return Reject(Rejection::kBaseAboveCap,
+                    fmt::format("a back-payment base must be > 0 and at most the cap {} yuan, "
+                                "got {} yuan",
+                                FormatYuan(policy_.base_cap), FormatYuan(c.contribution_base)));
+    }
     const Fen employer_due =
         ApplyRate(c.contribution_base, employer.employer_rate, policy_.rounding);
     const Fen employee_due =
@@ -422,7 +434,67 @@ class Rules {
                                                     : employer.paid_up_to_month});
   }
 
+  Decision operator()(const SettleInterest& c) const {
+    const auto year = InterestYear::FromStartingYear(c.interest_year);
+    if (!year.has_value()) {
+      return Reject(Rejection::kInterestYearInvalid,
+                    fmt::format("interest year {}: {}", c.interest_year, year.error().message()));
+    }
+    if (effective_ < year->LastDay()) {
+      return Reject(Rejection::kSettlementBeforeYearEnd,
+                    fmt::format("interest year {} is settled on {} or later, not on {}",
+                                c.interest_year, year->LastDay().ToIsoString(), date_));
+    }
+    if (c.accounts.empty() || c.accounts.size() > kSettlementChunkAccountsMax) {
+      return Reject(Rejection::kSettlementChunkInvalid,
+                    fmt::format("a settlement names 1 to {} accounts, got {}",
+                                kSettlementChunkAccountsMax, c.accounts.size()));
+    }
+    std::set<AccountId> seen;
+    Decision decision;
+    for (const AccountId id : c.accounts) {
+      if (!seen.insert(id).second) {
+        return Reject(Rejection::kSettlementChunkInvalid,
+                      fmt::format("account {} appears twice in the settlement", id.value));
+      }
+      const AccountState* account = nullptr;
+      if (auto r = FindOpenAccount(state_, id, &account)) return *r;
+      const int32_t open_year = account->interest->year().starting_year();
+      if (open_year < c.interest_year) {
+        return Reject(Rejection::kInterestYearNotSettled,
+                      fmt::format("account {} has interest year {} unsettled: settle it first",
+                                  id.value, open_year));
+      }
+      if (open_year > c.interest_year) {
+        return Reject(Rejection::kInterestAlreadySettled,
+                      fmt::format("account {} is already settled for interest year {}", id.value,
+                                  c.interest_year));
+      }
+      const auto segments = account->interest->segments();
+      decision.facts.push_back(
+          YearEndInterestCredited{.account = id,
+                                  .interest_year = c.interest_year,
+                                  .segments = {segments.begin(), segments.end()},
+                                  .day_basis = policy_.day_basis,
+                                  .interest = InterestFor(*account->interest, policy_.day_basis)});
+    }
+    return decision;
+  }
+
  private:
+  // Money value-dated in a later interest year waits for the account's settlement, so that
+  // every accumulator covers exactly one year.
+  std::optional<Decision> CheckYearOpen(const AccountState& account, AccountId id) const {
+    const InterestYear open_year = account.interest->year();
+    if (effective_ > open_year.LastDay()) {
+      return Reject(Rejection::kInterestYearNotSettled,
+                    fmt::format("account {} has interest year {} unsettled: settle it before "
+                                "posting money value-dated {}",
+                                id.value, open_year.starting_year(), date_));
+    }
+    return std::nullopt;
+  }
+
   // The employer must exist and not be closed (a sealed employer may still pay arrears).
   std::optional<Decision> FindEmployerNotClosed(EmployerId id) const {
     const EmployerState* employer = state_.employer(id);
@@ -438,7 +510,8 @@ class Rules {
 
   const State& state_;
   const Policy& policy_;
-  std::string date_;
+  Date effective_;
+  std::string date_;  // effective_ for messages
 };
 
 }  // namespace
@@ -453,7 +526,11 @@ Decision Decide(const State& state, const Command& command, const PolicyBook& po
     return Reject(Rejection::kEffectiveDateInvalid,
                   fmt::format("effective date: {}", date.error().message()));
   }
-  return std::visit(Rules(state, policy.At(*date), date->ToIsoString()), command.body);
+  if (auto year = InterestYear::Containing(*date); !year.has_value()) {
+    return Reject(Rejection::kEffectiveDateInvalid,
+                  fmt::format("effective date: {}", year.error().message()));
+  }
+  return std::visit(Rules(state, policy.At(*date), *date), command.body);
 }
 
 }  // namespace hpf::ledger

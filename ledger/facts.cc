@@ -20,6 +20,12 @@ std::vector<Posting> PostingsOf(const Fact& fact) {
                        {GlAccount::kPersonalAccounts, Subledger::kAccount, f.account.value},
                        f.employer_amount + f.employee_amount);
           return {debit, credit};
+        } else if constexpr (std::is_same_v<F, YearEndInterestCredited>) {
+          if (f.interest == Fen{0}) return {};
+          auto [debit, credit] = Transfer(
+              {GlAccount::kInterestToPersonal, Subledger::kFund, 0},
+              {GlAccount::kPersonalAccounts, Subledger::kAccount, f.account.value}, f.interest);
+          return {debit, credit};
         } else {
           return {};
         }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ledger/commands.h"
+#include "ledger/interest.h"
 #include "ledger/postings.h"
 
 namespace hpf::ledger {
@@ -89,10 +90,19 @@ struct RemittanceCompleted {
   uint32_t paid_up_to_month = 0;  // the employer's paid-up-to month afterwards
 };
 
+// One account's year settled: the 积数 by rate segment, the day basis and the interest.
+struct YearEndInterestCredited {
+  AccountId account;
+  int32_t interest_year = 0;
+  std::vector<InterestSegment> segments;
+  DayBasis day_basis = DayBasis::k360;
+  Fen interest;  // >= 0; no postings when 0
+};
+
 using Fact = std::variant<EmployerRegistered, EmployerRatesChanged, EmployerSealed, AccountOpened,
                           AccountBaseChanged, AccountSealed, AccountUnsealed, AccountFrozen,
                           AccountUnfrozen, AccountClosed, BankReceiptRecorded, RemittanceOpened,
-                          ContributionAllocated, RemittanceCompleted>;
+                          ContributionAllocated, RemittanceCompleted, YearEndInterestCredited>;
 
 // The double entry a fact implies (empty for facts that move no money).
 std::vector<Posting> PostingsOf(const Fact& fact);

@@ -43,4 +43,9 @@ static_assert(kRateSegmentsPerYearMax <= kRateTableEntriesMax, "a year's rates c
 // year's postings far inside int64.
 inline constexpr int64_t kCommandAmountFenMax = 1'000'000'000'000;
 
+// Accounts settled by one SettleInterest command: one record each, so a chunk stays one
+// bounded append (events/limits.h kCommandRecordsMax) and two million accounts settle in
+// ~2 000 commands.
+inline constexpr size_t kSettlementChunkAccountsMax = 1000;
+
 }  // namespace hpf::ledger

@@ -75,6 +75,16 @@ std::string_view RejectionCode(Rejection rejection) {
       return "allocation_exceeds_remittance";
     case Rejection::kRemittanceIncomplete:
       return "remittance_incomplete";
+    case Rejection::kInterestYearNotSettled:
+      return "interest_year_not_settled";
+    case Rejection::kInterestYearInvalid:
+      return "interest_year_invalid";
+    case Rejection::kSettlementBeforeYearEnd:
+      return "settlement_before_year_end";
+    case Rejection::kSettlementChunkInvalid:
+      return "settlement_chunk_invalid";
+    case Rejection::kInterestAlreadySettled:
+      return "interest_already_settled";
   }
   return "unknown";
 }

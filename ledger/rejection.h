@@ -59,6 +59,13 @@ enum class Rejection : uint16_t {
   kAllocationExceedsSuspense = 407,    // never allocate money not yet received
   kAllocationExceedsRemittance = 408,  // never more than the list's total
   kRemittanceIncomplete = 409,         // completing needs the whole total allocated
+
+  // --- interest (500s) ---
+  kInterestYearNotSettled = 501,   // an earlier interest year of the account is not settled
+  kInterestYearInvalid = 502,      // not an interest year the ledger supports
+  kSettlementBeforeYearEnd = 503,  // settlement runs on the year's last day (30 June) or later
+  kSettlementChunkInvalid = 504,   // 1..limits.h accounts, each once
+  kInterestAlreadySettled = 505,   // the account's year is already settled
 };
 
 // The stable code clients see, e.g. "employer_rate_out_of_bounds".

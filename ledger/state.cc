@@ -40,9 +40,16 @@ void Detach(State& state, AccountState& account) {
 
 }  // namespace
 
-void Evolve(State& state, const Fact& fact) {
+Date CountedFrom(const AccountState& account, Date value_date) {
+  HPF_ASSERT(account.interest.has_value());
+  const InterestYear year = account.interest->year();
+  HPF_ASSERT(value_date <= year.LastDay());
+  return std::max(value_date, year.FirstDay());
+}
+
+void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBook& policy) {
   std::visit(
-      [&state](const auto& f) {
+      [&state, effective_date, &policy](const auto& f) {
         using F = std::decay_t<decltype(f)>;
         if constexpr (std::is_same_v<F, EmployerRegistered>) {
           const auto first = Month::FromYyyymm(f.terms.first_contribution_month);
@@ -79,6 +86,9 @@ void Evolve(State& state, const Fact& fact) {
                                         .employer = f.terms.employer,
                                         .contribution_base = f.terms.contribution_base,
                                         .paid_up_to_month = first->Prev().yyyymm(),
+                                        .interest = InterestAccumulator(
+                                            InterestYearOf(effective_date),
+                                            policy.personal_rate_table(), Fen{0}),
                                         .version = 1})
                   .second;
           HPF_ASSERT(inserted);
@@ -142,6 +152,7 @@ void Evolve(State& state, const Fact& fact) {
           employer.remittance->allocated += amount;
           ++employer.remittance->allocations;
           account.balance += amount;
+          account.interest->Apply(CountedFrom(account, effective_date), amount);
           if (f.kind == RemittanceKind::kRegular) account.paid_up_to_month = f.month;
           ++employer.version;
           ++account.version;
@@ -151,6 +162,14 @@ void Evolve(State& state, const Fact& fact) {
           employer.remittance.reset();
           employer.paid_up_to_month = f.paid_up_to_month;
           ++employer.version;
+        } else if constexpr (std::is_same_v<F, YearEndInterestCredited>) {
+          AccountState& account = AccountOf(state, f.account);
+          HPF_ASSERT(account.interest.has_value());
+          HPF_ASSERT(account.interest->year().starting_year() == f.interest_year);
+          account.balance += f.interest;
+          account.interest =
+              CarryForward(*account.interest, f.interest, policy.personal_rate_table());
+          ++account.version;
         } else {
           static_assert(sizeof(F) == 0, "every fact must be applied");
         }

@@ -8,7 +8,9 @@
 #include <optional>
 
 #include "ledger/facts.h"
+#include "ledger/interest.h"
 #include "ledger/money.h"
+#include "ledger/policy.h"
 
 namespace hpf::ledger {
 
@@ -53,6 +55,8 @@ struct AccountState {
   Fen contribution_base;
   Fen balance;
   uint32_t paid_up_to_month = 0;  // yyyymm of the last regular contribution allocated
+  // The 积数 of the interest year not yet settled (DOMAIN §3); its balance equals `balance`.
+  std::optional<InterestAccumulator> interest;
   uint64_t version = 0;
 };
 
@@ -64,8 +68,17 @@ struct State {
   const AccountState* account(AccountId id) const;
 };
 
-// Applies a fact Decide() produced against this state. REQUIRES: the fact was decided on
-// `state` (facts are never re-validated here; a violated precondition is a bug and aborts).
-void Evolve(State& state, const Fact& fact);
+// Applies a fact Decide() produced against this state, for the command with this effective
+// (value) date, under the policy it was decided with (interest accumulators need its rates).
+// REQUIRES: the fact was decided on `state` (facts are never re-validated here; a violated
+// precondition is a bug and aborts).
+void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBook& policy);
+
+// The day a posting value-dated `value_date` counts from in an account's accumulator: the
+// date itself, or the first day of the account's open interest year when the date lies in a
+// year already settled (a back-payment for an earlier year earns from the open year on;
+// make-up interest for settled years is not paid — DOMAIN is silent, see ledger/README.md).
+// REQUIRES: the account has an accumulator and value_date is not after its year.
+Date CountedFrom(const AccountState& account, Date value_date);
 
 }  // namespace hpf::ledger

@@ -20,6 +20,8 @@ const PolicyBook& Policy() {
   return policy;
 }
 
+Date Day(uint32_t yyyymmdd) { return Date::FromYyyymmdd(yyyymmdd).value(); }
+
 Command At(uint32_t date, CommandBody body) {
   return Command{.header = {.idempotency_key = "key-1",
                             .actor = "op:1",
@@ -52,7 +54,7 @@ State StateAfter(std::initializer_list<CommandBody> given) {
   for (const CommandBody& body : given) {
     const Decision decision = Decide(state, At(20220701, body), Policy());
     REQUIRE_MESSAGE(decision.accepted(), decision.rejection->message);
-    for (const Fact& fact : decision.facts) Evolve(state, fact);
+    for (const Fact& fact : decision.facts) Evolve(state, fact, Day(20220701), Policy());
   }
   return state;
 }
@@ -96,7 +98,7 @@ TEST_SUITE("ledger") {
     const Decision then = Decide(state, At(20220701, Register(kAcme)), Policy());
     REQUIRE(then.accepted());
     REQUIRE(then.facts.size() == 1);
-    Evolve(state, then.facts[0]);
+    Evolve(state, then.facts[0], Day(20220701), Policy());
     const EmployerState* acme = state.employer(kAcme);
     REQUIRE(acme != nullptr);
     CHECK(acme->status == EmployerStatus::kNormal);
@@ -210,7 +212,7 @@ TEST_SUITE("ledger") {
     const Decision unseal =
         Decide(moved, At(20230101, UnsealAccount{kAlice, kBeta, Fen{900'000}, 202301}), Policy());
     REQUIRE(unseal.accepted());
-    Evolve(moved, unseal.facts[0]);
+    Evolve(moved, unseal.facts[0], Day(20230101), Policy());
     CHECK(moved.account(kAlice)->employer == kBeta);
     CHECK(moved.account(kAlice)->status == AccountStatus::kNormal);
     CHECK(moved.employer(kBeta)->normal_accounts == 1);
@@ -290,7 +292,7 @@ TEST_SUITE("ledger") {
         const std::vector<Posting> postings = PostingsOf(fact);
         CHECK(Balanced(postings));
         book.Post(postings);
-        Evolve(state, fact);
+        Evolve(state, fact, Day(20220715), Policy());
       }
     }
     CHECK(state.account(kAlice)->balance == Fen{192'000});
@@ -345,7 +347,7 @@ TEST_SUITE("ledger") {
       State after_july = open;
       const Decision july = Decide(after_july, At(20220715, Line(1, kAlice, 202207)), Policy());
       REQUIRE(july.accepted());
-      Evolve(after_july, july.facts[0]);
+      Evolve(after_july, july.facts[0], Day(20220715), Policy());
       HPF_CHECK_REJECTS(Rejection::kAllocationExceedsSuspense, after_july, Line(1, kAlice, 202208));
       HPF_CHECK_REJECTS(Rejection::kRemittanceIncomplete, after_july, CompleteRemittance{1, kAcme});
     }
@@ -356,7 +358,7 @@ TEST_SUITE("ledger") {
       State after_july = small_list;
       const Decision july = Decide(after_july, At(20220715, Line(1, kAlice, 202207)), Policy());
       REQUIRE(july.accepted());
-      Evolve(after_july, july.facts[0]);
+      Evolve(after_july, july.facts[0], Day(20220715), Policy());
       HPF_CHECK_REJECTS(Rejection::kAllocationExceedsRemittance, after_july,
                         Line(1, kAlice, 202208));
     }
@@ -374,6 +376,108 @@ TEST_SUITE("ledger") {
     CHECK(Decide(given, At(20220715, line), Policy()).accepted());
     line.employee_amount = Fen{39'999};  // truncation is not the rule
     CHECK(!Decide(given, At(20220715, line), Policy()).accepted());
+  }
+
+  // Decides and applies `body` on `state` with effective date `date`; REQUIREs acceptance.
+  std::vector<Fact> Apply(State & state, uint32_t date, CommandBody body,
+                          const PolicyBook& policy = Policy()) {
+    const Decision decision = Decide(state, At(date, std::move(body)), policy);
+    REQUIRE_MESSAGE(decision.accepted(), decision.rejection->message);
+    for (const Fact& fact : decision.facts) Evolve(state, fact, Day(date), policy);
+    return decision.facts;
+  }
+
+  // One month for Alice at `base`: receipt, regular list, line, completion, value-dated `date`.
+  void PayMonth(State & state, uint64_t id, uint32_t month, uint32_t date, Fen base,
+                RemittanceKind kind, const PolicyBook& policy) {
+    const Fen side = ApplyRate(base, RatePpm{120'000}, RoundingRule::kHalfUpToFen);
+    Apply(state, date, Receipt(side + side), policy);
+    OpenRemittance list = Regular(id, month, month, side + side);
+    list.kind = kind;
+    Apply(state, date, list, policy);
+    AllocateContribution line = Line(id, kAlice, month);
+    line.contribution_base = base;
+    line.employer_amount = side;
+    line.employee_amount = side;
+    Apply(state, date, line, policy);
+    Apply(state, date, CompleteRemittance{id, kAcme}, policy);
+  }
+
+  TEST_CASE("Interest: one employee's year with a base change, a back-payment and 30 June") {
+    // Interest year 2022 (2022-07-01 .. 2023-06-30). Alice's base is 8 000.00 yuan (12 % +
+    // 12 %: 1 920.00 a month), 10 000.00 from September (2 400.00); in October the employer
+    // back-pays July on a 500.00 base it had left out (60.00 + 60.00). Each amount counts on
+    // every end-of-day balance from its value date through 30 June (days to 2023-07-01):
+    //   value date   amount (fen)   days   积数 (fen·days)
+    //   2022-07-15      192 000      351       67 392 000
+    //   2022-08-15      192 000      320       61 440 000
+    //   2022-09-15      240 000      289       69 360 000
+    //   2022-10-20       12 000      254        3 048 000
+    //                                   total  201 240 000
+    // At 1.50 %: 201 240 000 × 0.015 / 360 = 8 385.00 fen -> 83.85 yuan;
+    //            201 240 000 × 0.015 / 365 = 8 270.137 fen -> 82.70 yuan.
+    for (const auto& [basis, expected] :
+         {std::pair{DayBasis::k360, Fen{8'385}}, std::pair{DayBasis::k365, Fen{8'270}}}) {
+      CAPTURE(static_cast<int>(basis));
+      ::hpf::ledger::Policy policy_version;
+      policy_version.effective_from = Day(19900101);
+      policy_version.deferral_last_month = Month::FromYyyymm(202212).value();
+      policy_version.day_basis = basis;
+      const PolicyBook policy({policy_version});
+      State state;
+      Apply(state, 20220701, Register(kAcme), policy);
+      Apply(state, 20220701, Open(kAlice, kAcme), policy);
+      PayMonth(state, 1, 202207, 20220715, Fen{800'000}, RemittanceKind::kRegular, policy);
+      PayMonth(state, 2, 202208, 20220815, Fen{800'000}, RemittanceKind::kRegular, policy);
+      Apply(state, 20220901, ChangeAccountBase{kAlice, Fen{1'000'000}, 202209}, policy);
+      PayMonth(state, 3, 202209, 20220915, Fen{1'000'000}, RemittanceKind::kRegular, policy);
+      PayMonth(state, 4, 202207, 20221020, Fen{50'000}, RemittanceKind::kBackPayment, policy);
+      REQUIRE(state.account(kAlice)->balance == Fen{636'000});
+      REQUIRE(state.account(kAlice)->interest->TotalFenDays() == FenDays{201'240'000});
+
+      const std::vector<Fact> facts =
+          Apply(state, 20230630, SettleInterest{2022, {kAlice}}, policy);
+      REQUIRE(facts.size() == 1);
+      const auto& credited = std::get<YearEndInterestCredited>(facts[0]);
+      CHECK(credited.interest == expected);
+      CHECK(credited.day_basis == basis);
+      const std::vector<Posting> postings = PostingsOf(facts[0]);
+      REQUIRE(postings.size() == 2);
+      CHECK(postings[0].gl_account == GlAccount::kInterestToPersonal);
+      CHECK(postings[1].gl_account == GlAccount::kPersonalAccounts);
+      CHECK(postings[1].amount == expected);
+      CHECK(state.account(kAlice)->balance == Fen{636'000} + expected);
+      // The next year opens with the balance and the interest counted on all its 366 days
+      // (2023-07-01 .. 2024-06-30 holds 29 February 2024).
+      CHECK(state.account(kAlice)->interest->year().starting_year() == 2023);
+      CHECK(state.account(kAlice)->interest->TotalFenDays() ==
+            FenDays{(636'000 + expected.value) * 366});
+    }
+  }
+
+  TEST_CASE("Interest: settlement rules") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme), Open(kBob, kAcme)});
+    HPF_CHECK_REJECTS(Rejection::kInterestYearInvalid, state,
+                      At(20230630, SettleInterest{1989, {kAlice}}));
+    HPF_CHECK_REJECTS(Rejection::kSettlementBeforeYearEnd, state,
+                      At(20230629, SettleInterest{2022, {kAlice}}));
+    HPF_CHECK_REJECTS(Rejection::kSettlementChunkInvalid, state,
+                      At(20230630, SettleInterest{2022, {}}));
+    HPF_CHECK_REJECTS(Rejection::kSettlementChunkInvalid, state,
+                      At(20230630, SettleInterest{2022, {kAlice, kAlice}}));
+    // The 2023 year cannot be settled before 2022.
+    HPF_CHECK_REJECTS(Rejection::kInterestYearNotSettled, state,
+                      At(20240630, SettleInterest{2023, {kAlice}}));
+    // Money value-dated in July 2023 waits for the 2022 settlement.
+    State received = state;
+    Apply(received, 20230715, Receipt(Fen{192'000}));
+    Apply(received, 20230715, Regular(1, 202207, 202207, Fen{192'000}));
+    HPF_CHECK_REJECTS(Rejection::kInterestYearNotSettled, received,
+                      At(20230715, Line(1, kAlice, 202207)));
+    Apply(state, 20230630, SettleInterest{2022, {kAlice}});
+    HPF_CHECK_REJECTS(Rejection::kInterestAlreadySettled, state,
+                      At(20230630, SettleInterest{2022, {kAlice, kBob}}));
+    CHECK(Decide(state, At(20230630, SettleInterest{2022, {kBob}}), Policy()).accepted());
   }
 
   // Must stay the last case of the suite (doctest runs cases in file order by default).
