@@ -50,6 +50,25 @@ struct ChangeEmployerRates {
   uint32_t from_month = 0;  // yyyymm
 };
 
+// 降比: a lower rate for a period (2022 support policy), never below the policy minimum.
+struct GrantRateReduction {
+  EmployerId employer;
+  RatePpm employer_rate;
+  RatePpm employee_rate;
+  uint32_t from_month = 0;  // yyyymm, inclusive
+  uint32_t to_month = 0;    // yyyymm, inclusive
+  std::string approval_reference;
+};
+
+// 缓缴: the employer may pay these months later (as back-payments); its employees keep their
+// rights meanwhile. Only up to the policy's last deferrable month.
+struct GrantDeferral {
+  EmployerId employer;
+  uint32_t from_month = 0;  // yyyymm, inclusive
+  uint32_t to_month = 0;    // yyyymm, inclusive
+  std::string approval_reference;
+};
+
 struct SealEmployer {
   EmployerId employer;
 };
@@ -150,10 +169,11 @@ struct SettleInterest {
   std::vector<AccountId> accounts;
 };
 
-using CommandBody = std::variant<RegisterEmployer, ChangeEmployerRates, SealEmployer, OpenAccount,
-                                 ChangeAccountBase, SealAccount, UnsealAccount, FreezeAccount,
-                                 UnfreezeAccount, CloseAccount, RecordBankReceipt, OpenRemittance,
-                                 AllocateContribution, CompleteRemittance, SettleInterest>;
+using CommandBody =
+    std::variant<RegisterEmployer, ChangeEmployerRates, GrantRateReduction, GrantDeferral,
+                 SealEmployer, OpenAccount, ChangeAccountBase, SealAccount, UnsealAccount,
+                 FreezeAccount, UnfreezeAccount, CloseAccount, RecordBankReceipt, OpenRemittance,
+                 AllocateContribution, CompleteRemittance, SettleInterest>;
 
 struct Command {
   CommandHeader header;

@@ -2,6 +2,7 @@
 #include "ledger/decide.h"
 
 #include <set>
+#include <tuple>
 #include <type_traits>
 
 #include <fmt/core.h>
@@ -133,6 +134,17 @@ std::optional<Decision> CheckAmount(Fen amount, std::string_view field) {
   return std::nullopt;
 }
 
+std::optional<Decision> CheckPeriod(uint32_t from_month, uint32_t to_month) {
+  if (auto r = CheckMonth(from_month, "from month")) return r;
+  if (auto r = CheckMonth(to_month, "to month")) return r;
+  if (from_month > to_month) {
+    return Reject(Rejection::kPeriodInvalid,
+                  fmt::format("the period runs from {} to {}: from must not be after to",
+                              from_month, to_month));
+  }
+  return std::nullopt;
+}
+
 // The month after yyyymm. REQUIRES: a valid month (state holds only valid ones).
 uint32_t NextMonth(uint32_t yyyymm) { return Month::FromYyyymm(yyyymm).value().Next().yyyymm(); }
 
@@ -160,6 +172,57 @@ class Rules {
     if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
     if (auto r = CheckRates(c.employer_rate, c.employee_rate, policy_, date_)) return *r;
     return Accept(EmployerRatesChanged{c.employer, c.employer_rate, c.employee_rate, c.from_month});
+  }
+
+  Decision operator()(const GrantRateReduction& c) const {
+    if (auto r = CheckPeriod(c.from_month, c.to_month)) return *r;
+    if (auto r = CheckText(c.approval_reference, "approval reference", kNameBytesMax)) return *r;
+    if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
+    const EmployerState& employer = *state_.employer(c.employer);
+    for (const auto& [side, rate, current] :
+         {std::tuple{"employer", c.employer_rate, employer.employer_rate},
+          std::tuple{"employee", c.employee_rate, employer.employee_rate}}) {
+      if (rate < policy_.contribution_rate_min) {
+        return Reject(Rejection::kReducedRateBelowMinimum,
+                      fmt::format("reduced {} rate {} is below the minimum {}", side, Percent(rate),
+                                  Percent(policy_.contribution_rate_min)));
+      }
+      if (rate > current) {
+        return Reject(Rejection::kReducedRateNotLower,
+                      fmt::format("reduced {} rate {} is above the current {}", side, Percent(rate),
+                                  Percent(current)));
+      }
+    }
+    const MonthRange months{c.from_month, c.to_month};
+    for (const RateReduction& granted : employer.reductions) {
+      if (granted.months.Overlaps(months)) {
+        return Reject(Rejection::kPeriodOverlapsGrant,
+                      fmt::format("a reduction already covers {} to {}", granted.months.from_month,
+                                  granted.months.to_month));
+      }
+    }
+    return Accept(EmployerRateReductionGranted{c});
+  }
+
+  Decision operator()(const GrantDeferral& c) const {
+    if (auto r = CheckPeriod(c.from_month, c.to_month)) return *r;
+    if (auto r = CheckText(c.approval_reference, "approval reference", kNameBytesMax)) return *r;
+    if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
+    if (c.to_month > policy_.deferral_last_month.yyyymm()) {
+      return Reject(Rejection::kDeferralBeyondPolicy,
+                    fmt::format("deferrals run at most to {} under the policy in force on {}, "
+                                "not {}",
+                                policy_.deferral_last_month.yyyymm(), date_, c.to_month));
+    }
+    const MonthRange months{c.from_month, c.to_month};
+    for (const MonthRange& granted : state_.employer(c.employer)->deferrals) {
+      if (granted.Overlaps(months)) {
+        return Reject(Rejection::kPeriodOverlapsGrant,
+                      fmt::format("a deferral already covers {} to {}", granted.from_month,
+                                  granted.to_month));
+      }
+    }
+    return Accept(EmployerDeferralGranted{c});
   }
 
   Decision operator()(const SealEmployer& c) const {
@@ -281,13 +344,7 @@ class Rules {
   }
 
   Decision operator()(const OpenRemittance& c) const {
-    if (auto r = CheckMonth(c.from_month, "from month")) return *r;
-    if (auto r = CheckMonth(c.to_month, "to month")) return *r;
-    if (c.from_month > c.to_month) {
-      return Reject(Rejection::kPeriodInvalid,
-                    fmt::format("the list runs from {} to {}: from must not be after to",
-                                c.from_month, c.to_month));
-    }
+    if (auto r = CheckPeriod(c.from_month, c.to_month)) return *r;
     if (auto r = CheckText(c.list_reference, "list reference", kNameBytesMax)) return *r;
     if (auto r = CheckAmount(c.total, "list total")) return *r;
     if (c.kind == RemittanceKind::kRegular) {
@@ -301,8 +358,12 @@ class Rules {
                     fmt::format("employer {} has remittance {} unfinished: complete it first",
                                 c.employer.value, employer.remittance->remittance_id));
     }
+    // A regular list starts right after the paid-up-to month or, when the employer has a
+    // deferral there, may skip the deferred months (they are back-paid later).
     const uint32_t next_due = NextMonth(employer.paid_up_to_month);
-    if (c.kind == RemittanceKind::kRegular && c.from_month != next_due) {
+    const uint32_t next_not_deferred = NextRegularMonth(employer, employer.paid_up_to_month);
+    if (c.kind == RemittanceKind::kRegular && c.from_month != next_due &&
+        c.from_month != next_not_deferred) {
       return Reject(
           Rejection::kPeriodOutOfSequence,
           fmt::format("employer {} is paid up to {}: a regular remittance starts at {}, "
@@ -350,7 +411,8 @@ class Rules {
                                 c.remittance_id, remittance.from_month, remittance.to_month));
     }
     if (remittance.kind == RemittanceKind::kRegular &&
-        c.month != NextMonth(account->paid_up_to_month)) {
+        c.month != NextMonth(account->paid_up_to_month) &&
+        c.month != NextRegularMonth(employer, account->paid_up_to_month)) {
       return Reject(Rejection::kPeriodOutOfSequence,
                     fmt::format("account {} is paid up to {}: the next regular month is {}, "
                                 "not {}",
@@ -369,18 +431,17 @@ class Rules {
                                 "got {} yuan",
                                 FormatYuan(policy_.base_cap), FormatYuan(c.contribution_base)));
     }
-    const Fen employer_due =
-        ApplyRate(c.contribution_base, employer.employer_rate, policy_.rounding);
-    const Fen employee_due =
-        ApplyRate(c.contribution_base, employer.employee_rate, policy_.rounding);
+    const auto [employer_rate, employee_rate] = RatesFor(employer, c.month);
+    const Fen employer_due = ApplyRate(c.contribution_base, employer_rate, policy_.rounding);
+    const Fen employee_due = ApplyRate(c.contribution_base, employee_rate, policy_.rounding);
     if (c.employer_amount != employer_due || c.employee_amount != employee_due) {
-      return Reject(Rejection::kContributionAmountMismatch,
-                    fmt::format("base {} yuan at {} / {} gives {} / {} yuan (employer / "
-                                "employee), the line says {} / {}",
-                                FormatYuan(c.contribution_base), Percent(employer.employer_rate),
-                                Percent(employer.employee_rate), FormatYuan(employer_due),
-                                FormatYuan(employee_due), FormatYuan(c.employer_amount),
-                                FormatYuan(c.employee_amount)));
+      return Reject(
+          Rejection::kContributionAmountMismatch,
+          fmt::format("base {} yuan at {} / {} gives {} / {} yuan (employer / "
+                      "employee), the line says {} / {}",
+                      FormatYuan(c.contribution_base), Percent(employer_rate),
+                      Percent(employee_rate), FormatYuan(employer_due), FormatYuan(employee_due),
+                      FormatYuan(c.employer_amount), FormatYuan(c.employee_amount)));
     }
     const Fen amount = employer_due + employee_due;
     if (amount > employer.suspense) {
@@ -403,8 +464,8 @@ class Rules {
                                         .kind = remittance.kind,
                                         .month = c.month,
                                         .contribution_base = c.contribution_base,
-                                        .employer_rate = employer.employer_rate,
-                                        .employee_rate = employer.employee_rate,
+                                        .employer_rate = employer_rate,
+                                        .employee_rate = employee_rate,
                                         .employer_amount = employer_due,
                                         .employee_amount = employee_due});
   }

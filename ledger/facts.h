@@ -25,6 +25,12 @@ struct EmployerRatesChanged {
   RatePpm employee_rate;
   uint32_t from_month = 0;
 };
+struct EmployerRateReductionGranted {
+  GrantRateReduction terms;  // validated
+};
+struct EmployerDeferralGranted {
+  GrantDeferral terms;  // validated
+};
 struct EmployerSealed {
   EmployerId employer;
 };
@@ -99,7 +105,8 @@ struct YearEndInterestCredited {
   Fen interest;  // >= 0; no postings when 0
 };
 
-using Fact = std::variant<EmployerRegistered, EmployerRatesChanged, EmployerSealed, AccountOpened,
+using Fact = std::variant<EmployerRegistered, EmployerRatesChanged, EmployerRateReductionGranted,
+                          EmployerDeferralGranted, EmployerSealed, AccountOpened,
                           AccountBaseChanged, AccountSealed, AccountUnsealed, AccountFrozen,
                           AccountUnfrozen, AccountClosed, BankReceiptRecorded, RemittanceOpened,
                           ContributionAllocated, RemittanceCompleted, YearEndInterestCredited>;

@@ -75,6 +75,14 @@ std::string_view RejectionCode(Rejection rejection) {
       return "allocation_exceeds_remittance";
     case Rejection::kRemittanceIncomplete:
       return "remittance_incomplete";
+    case Rejection::kReducedRateBelowMinimum:
+      return "reduced_rate_below_minimum";
+    case Rejection::kReducedRateNotLower:
+      return "reduced_rate_not_lower";
+    case Rejection::kDeferralBeyondPolicy:
+      return "deferral_beyond_policy";
+    case Rejection::kPeriodOverlapsGrant:
+      return "period_overlaps_grant";
     case Rejection::kInterestYearNotSettled:
       return "interest_year_not_settled";
     case Rejection::kInterestYearInvalid:

@@ -34,6 +34,10 @@ enum class Rejection : uint16_t {
   kEmployerClosed = 205,
   kEmployerHasNormalAccounts = 206,  // seal the accounts before the employer
   kEmployerHasSuspense = 207,        // unallocated money must be allocated or refunded first
+  kReducedRateBelowMinimum = 208,    // 降比 never below the policy minimum
+  kReducedRateNotLower = 209,        // a reduction must not raise either side's rate
+  kDeferralBeyondPolicy = 210,       // 缓缴 only up to the policy's last deferrable month
+  kPeriodOverlapsGrant = 211,        // a grant of the same kind already covers part of it
 
   // --- personal accounts (300s) ---
   kAccountAlreadyOpen = 301,

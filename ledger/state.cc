@@ -40,6 +40,31 @@ void Detach(State& state, AccountState& account) {
 
 }  // namespace
 
+std::pair<RatePpm, RatePpm> RatesFor(const EmployerState& employer, uint32_t month) {
+  for (const RateReduction& reduction : employer.reductions) {
+    if (reduction.months.Contains(month)) {
+      return {reduction.employer_rate, reduction.employee_rate};
+    }
+  }
+  return {employer.employer_rate, employer.employee_rate};
+}
+
+uint32_t NextRegularMonth(const EmployerState& employer, uint32_t paid_up_to) {
+  Month next = Month::FromYyyymm(paid_up_to).value().Next();
+  // Deferrals do not overlap, so one pass in month order skips a run of them.
+  bool moved = true;
+  while (moved) {
+    moved = false;
+    for (const MonthRange& deferral : employer.deferrals) {
+      if (deferral.Contains(next.yyyymm())) {
+        next = Month::FromYyyymm(deferral.to_month).value().Next();
+        moved = true;
+      }
+    }
+  }
+  return next.yyyymm();
+}
+
 Date CountedFrom(const AccountState& account, Date value_date) {
   HPF_ASSERT(account.interest.has_value());
   const InterestYear year = account.interest->year();
@@ -68,6 +93,16 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           EmployerState& employer = EmployerOf(state, f.employer);
           employer.employer_rate = f.employer_rate;
           employer.employee_rate = f.employee_rate;
+          ++employer.version;
+        } else if constexpr (std::is_same_v<F, EmployerRateReductionGranted>) {
+          EmployerState& employer = EmployerOf(state, f.terms.employer);
+          employer.reductions.push_back(RateReduction{{f.terms.from_month, f.terms.to_month},
+                                                      f.terms.employer_rate,
+                                                      f.terms.employee_rate});
+          ++employer.version;
+        } else if constexpr (std::is_same_v<F, EmployerDeferralGranted>) {
+          EmployerState& employer = EmployerOf(state, f.terms.employer);
+          employer.deferrals.push_back(MonthRange{f.terms.from_month, f.terms.to_month});
           ++employer.version;
         } else if constexpr (std::is_same_v<F, EmployerSealed>) {
           EmployerState& employer = EmployerOf(state, f.employer);

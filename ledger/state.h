@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "ledger/facts.h"
 #include "ledger/interest.h"
@@ -31,6 +33,25 @@ struct OpenRemittanceState {
   uint32_t allocations = 0;
 };
 
+// A month range, both ends inclusive (yyyymm).
+struct MonthRange {
+  uint32_t from_month = 0;
+  uint32_t to_month = 0;
+  bool Contains(uint32_t month) const { return from_month <= month && month <= to_month; }
+  bool Overlaps(const MonthRange& other) const {
+    return from_month <= other.to_month && other.from_month <= to_month;
+  }
+  bool operator==(const MonthRange&) const = default;
+};
+
+// 降比 granted for a period.
+struct RateReduction {
+  MonthRange months;
+  RatePpm employer_rate;
+  RatePpm employee_rate;
+  bool operator==(const RateReduction&) const = default;
+};
+
 struct EmployerState {
   EmployerStatus status = EmployerStatus::kNormal;
   RatePpm employer_rate;
@@ -39,7 +60,9 @@ struct EmployerState {
   Fen suspense;                   // 暂收: received, not yet allocated
   uint32_t normal_accounts = 0;   // accounts attached and in state normal
   std::optional<OpenRemittanceState> remittance;
-  uint64_t version = 0;  // facts applied to this employer's stream
+  std::vector<RateReduction> reductions;  // 降比 grants, non-overlapping
+  std::vector<MonthRange> deferrals;      // 缓缴 grants, non-overlapping
+  uint64_t version = 0;                   // facts applied to this employer's stream
 };
 
 enum class AccountStatus : uint8_t {
@@ -73,6 +96,13 @@ struct State {
 // REQUIRES: the fact was decided on `state` (facts are never re-validated here; a violated
 // precondition is a bug and aborts).
 void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBook& policy);
+
+// The rates due for `month`: a reduction's if one covers it, else the employer's.
+std::pair<RatePpm, RatePpm> RatesFor(const EmployerState& employer, uint32_t month);
+
+// The month a regular contribution after `paid_up_to` is for: the next month, skipping months
+// the employer has a deferral for (those are back-paid later).
+uint32_t NextRegularMonth(const EmployerState& employer, uint32_t paid_up_to);
 
 // The day a posting value-dated `value_date` counts from in an account's accumulator: the
 // date itself, or the first day of the account's open interest year when the date lies in a

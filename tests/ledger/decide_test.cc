@@ -480,6 +480,66 @@ TEST_SUITE("ledger") {
     CHECK(Decide(state, At(20230630, SettleInterest{2022, {kBob}}), Policy()).accepted());
   }
 
+  TEST_CASE("Grants: a rate reduction (降比) sets the rates due for its months") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    Apply(
+        state, 20220701,
+        GrantRateReduction{kAcme, RatePpm{50'000}, RatePpm{50'000}, 202207, 202212, "QD-2022-17"});
+    // July at 5 % + 5 % on 8 000.00: 400.00 + 400.00; the 12 % line no longer matches.
+    Apply(state, 20220715, Receipt(Fen{80'000}));
+    Apply(state, 20220715, Regular(1, 202207, 202207, Fen{80'000}));
+    HPF_CHECK_REJECTS(Rejection::kContributionAmountMismatch, state,
+                      At(20220715, Line(1, kAlice, 202207)));
+    AllocateContribution reduced = Line(1, kAlice, 202207);
+    reduced.employer_amount = Fen{40'000};
+    reduced.employee_amount = Fen{40'000};
+    const std::vector<Fact> facts = Apply(state, 20220715, reduced);
+    CHECK(std::get<ContributionAllocated>(facts[0]).employer_rate == RatePpm{50'000});
+  }
+
+  TEST_CASE("Grants: rejections") {
+    const State given = StateAfter({Register(kAcme)});
+    HPF_CHECK_REJECTS(
+        Rejection::kReducedRateBelowMinimum, given,
+        GrantRateReduction{kAcme, RatePpm{49'999}, RatePpm{50'000}, 202207, 202212, "QD-1"});
+    HPF_CHECK_REJECTS(
+        Rejection::kReducedRateNotLower, given,
+        GrantRateReduction{kAcme, RatePpm{50'000}, RatePpm{120'001}, 202207, 202212, "QD-1"});
+    HPF_CHECK_REJECTS(Rejection::kPeriodInvalid, given,
+                      GrantDeferral{kAcme, 202212, 202207, "QD-2"});
+    // The 2022 support policy allowed deferrals up to 2022-12.
+    HPF_CHECK_REJECTS(Rejection::kDeferralBeyondPolicy, given,
+                      GrantDeferral{kAcme, 202207, 202301, "QD-2"});
+    const State granted = StateAfter(
+        {Register(kAcme), GrantDeferral{kAcme, 202207, 202209, "A"},
+         GrantRateReduction{kAcme, RatePpm{50'000}, RatePpm{50'000}, 202210, 202212, "B"}});
+    HPF_CHECK_REJECTS(Rejection::kPeriodOverlapsGrant, granted,
+                      GrantDeferral{kAcme, 202209, 202210, "C"});
+    HPF_CHECK_REJECTS(
+        Rejection::kPeriodOverlapsGrant, granted,
+        GrantRateReduction{kAcme, RatePpm{60'000}, RatePpm{60'000}, 202212, 202212, "D"});
+  }
+
+  TEST_CASE("Grants: a deferral (缓缴) lets regular lists skip its months, back-paid later") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    Apply(state, 20220701, GrantDeferral{kAcme, 202207, 202209, "QD-2022-3"});
+    // Paid up to 2022-06; July-September deferred: October is the next regular month.
+    Apply(state, 20221015, Receipt(Fen{192'000 * 4}));
+    Apply(state, 20221015, Regular(1, 202210, 202210, Fen{192'000}));
+    Apply(state, 20221015, Line(1, kAlice, 202210));
+    Apply(state, 20221015, CompleteRemittance{1, kAcme});
+    CHECK(state.employer(kAcme)->paid_up_to_month == 202210);
+    // The deferred months are now in the past: a back-payment covers them.
+    OpenRemittance back = Regular(2, 202207, 202209, Fen{192'000 * 3});
+    back.kind = RemittanceKind::kBackPayment;
+    Apply(state, 20221020, back);
+    for (uint32_t month : {202207u, 202208u, 202209u})
+      Apply(state, 20221020, Line(2, kAlice, month));
+    Apply(state, 20221020, CompleteRemittance{2, kAcme});
+    CHECK(state.account(kAlice)->balance == Fen{192'000 * 4});
+    CHECK(state.employer(kAcme)->suspense == Fen{0});
+  }
+
   // Must stay the last case of the suite (doctest runs cases in file order by default).
   TEST_CASE("Rejection: every value has a case above that triggers it") {
     if (Seen().empty()) {
