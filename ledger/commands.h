@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -169,11 +170,34 @@ struct SettleInterest {
   std::vector<AccountId> accounts;
 };
 
+// Values = schema ReversalReason.
+enum class ReversalReason : uint8_t {
+  kWrongAmount = 1,
+  kWrongAccount = 2,  // posted to the wrong account or employer
+  kWrongDate = 3,     // wrong effective (value) date
+  kDuplicate = 4,     // the same business recorded twice under different keys
+  kBankReturned = 5,  // the bank returned the payment (退票)
+  kOther = 99,
+};
+
+struct ReversalTarget;  // ledger/facts.h
+
+// 红冲: negates a money record of the log by its position (DOMAIN §8); the corrected record
+// follows as a new command. The sequencer reads the record and fills `target` before Decide()
+// runs, so that the decision stays a pure function of its inputs.
+struct ReverseRecord {
+  uint64_t position = 0;
+  ReversalReason reason = ReversalReason::kOther;
+  std::string note;
+  std::string approval_reference;
+  std::shared_ptr<const ReversalTarget> target;  // null: not resolved (rejected)
+};
+
 using CommandBody =
     std::variant<RegisterEmployer, ChangeEmployerRates, GrantRateReduction, GrantDeferral,
                  SealEmployer, OpenAccount, ChangeAccountBase, SealAccount, UnsealAccount,
                  FreezeAccount, UnfreezeAccount, CloseAccount, RecordBankReceipt, OpenRemittance,
-                 AllocateContribution, CompleteRemittance, SettleInterest>;
+                 AllocateContribution, CompleteRemittance, SettleInterest, ReverseRecord>;
 
 struct Command {
   CommandHeader header;

@@ -542,6 +542,56 @@ class Rules {
     return decision;
   }
 
+  Decision operator()(const ReverseRecord& c) const {
+    if (c.target == nullptr) {
+      return Reject(Rejection::kReversalTargetNotFound,
+                    fmt::format("there is no committed record at position {}", c.position));
+    }
+    const ReversalTarget& target = *c.target;
+    if (!target.original.has_value()) {
+      return Reject(Rejection::kNotReversible,
+                    fmt::format("record {} is a {}, which moves no money: it cannot be reversed",
+                                c.position, target.event_type));
+    }
+    if (state_.reversed_positions.contains(c.position)) {
+      return Reject(Rejection::kAlreadyReversed,
+                    fmt::format("record {} is already reversed", c.position));
+    }
+    if (const auto* receipt = std::get_if<BankReceiptRecorded>(&*target.original)) {
+      const EmployerState* employer = state_.employer(receipt->terms.employer);
+      HPF_ASSERT(employer != nullptr);  // the log holds it
+      if (employer->suspense < receipt->terms.amount) {
+        return Reject(Rejection::kReversalExceedsSuspense,
+                      fmt::format("employer {} holds {} yuan unallocated, less than the {} yuan "
+                                  "receipt: reverse its allocations first",
+                                  receipt->terms.employer.value, FormatYuan(employer->suspense),
+                                  FormatYuan(receipt->terms.amount)));
+      }
+    } else {
+      const bool is_allocation = std::holds_alternative<ContributionAllocated>(*target.original);
+      const AccountId id = is_allocation
+                               ? std::get<ContributionAllocated>(*target.original).account
+                               : std::get<YearEndInterestCredited>(*target.original).account;
+      const Fen amount = is_allocation
+                             ? std::get<ContributionAllocated>(*target.original).employer_amount +
+                                   std::get<ContributionAllocated>(*target.original).employee_amount
+                             : std::get<YearEndInterestCredited>(*target.original).interest;
+      const AccountState* account = nullptr;
+      if (auto r = FindOpenAccount(state_, id, &account)) return *r;
+      if (account->frozen) {
+        return Reject(
+            Rejection::kAccountFrozen,
+            fmt::format("account {} is frozen by a court order: nothing may leave it", id.value));
+      }
+      if (account->balance < amount) {
+        return Reject(Rejection::kReversalWouldOverdraw,
+                      fmt::format("account {} holds {} yuan, less than the {} yuan to reverse",
+                                  id.value, FormatYuan(account->balance), FormatYuan(amount)));
+      }
+    }
+    return Accept(RecordReversed{c});
+  }
+
  private:
   // Money value-dated in a later interest year waits for the account's settlement, so that
   // every accumulator covers exactly one year.

@@ -6,6 +6,17 @@
 namespace hpf::ledger {
 
 std::vector<Posting> PostingsOf(const Fact& fact) {
+  if (const auto* reversed = std::get_if<RecordReversed>(&fact)) {
+    // The original's postings with debit and credit swapped.
+    std::vector<Posting> postings =
+        std::visit([](const auto& original) { return PostingsOf(Fact(original)); },
+                   *reversed->terms.target->original);
+    for (Posting& posting : postings) {
+      posting.side =
+          posting.side == PostingSide::kDebit ? PostingSide::kCredit : PostingSide::kDebit;
+    }
+    return postings;
+  }
   return std::visit(
       [](const auto& f) -> std::vector<Posting> {
         using F = std::decay_t<decltype(f)>;

@@ -5,7 +5,9 @@
 // double entry, derived from the fact alone so that it can never disagree with it.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -105,11 +107,27 @@ struct YearEndInterestCredited {
   Fen interest;  // >= 0; no postings when 0
 };
 
-using Fact = std::variant<EmployerRegistered, EmployerRatesChanged, EmployerRateReductionGranted,
-                          EmployerDeferralGranted, EmployerSealed, AccountOpened,
-                          AccountBaseChanged, AccountSealed, AccountUnsealed, AccountFrozen,
-                          AccountUnfrozen, AccountClosed, BankReceiptRecorded, RemittanceOpened,
-                          ContributionAllocated, RemittanceCompleted, YearEndInterestCredited>;
+// The money facts a reversal can negate, and what the sequencer read about the record.
+using ReversibleFact =
+    std::variant<BankReceiptRecorded, ContributionAllocated, YearEndInterestCredited>;
+
+struct ReversalTarget {
+  std::string event_type;                  // the record's schema table, for messages
+  std::optional<ReversibleFact> original;  // empty: the record moves no money of this part
+  uint32_t effective_date = 0;             // the original's value date (yyyymmdd)
+  std::array<uint8_t, 32> record_hash{};   // its chain hash, binding the exact bytes
+};
+
+struct RecordReversed {
+  ReverseRecord terms;  // validated; terms.target is set
+};
+
+using Fact =
+    std::variant<EmployerRegistered, EmployerRatesChanged, EmployerRateReductionGranted,
+                 EmployerDeferralGranted, EmployerSealed, AccountOpened, AccountBaseChanged,
+                 AccountSealed, AccountUnsealed, AccountFrozen, AccountUnfrozen, AccountClosed,
+                 BankReceiptRecorded, RemittanceOpened, ContributionAllocated, RemittanceCompleted,
+                 YearEndInterestCredited, RecordReversed>;
 
 // The double entry a fact implies (empty for facts that move no money).
 std::vector<Posting> PostingsOf(const Fact& fact);

@@ -91,6 +91,16 @@ std::string_view RejectionCode(Rejection rejection) {
       return "settlement_before_year_end";
     case Rejection::kSettlementChunkInvalid:
       return "settlement_chunk_invalid";
+    case Rejection::kReversalTargetNotFound:
+      return "reversal_target_not_found";
+    case Rejection::kNotReversible:
+      return "not_reversible";
+    case Rejection::kAlreadyReversed:
+      return "already_reversed";
+    case Rejection::kReversalExceedsSuspense:
+      return "reversal_exceeds_suspense";
+    case Rejection::kReversalWouldOverdraw:
+      return "reversal_would_overdraw";
     case Rejection::kInterestAlreadySettled:
       return "interest_already_settled";
   }

@@ -70,6 +70,13 @@ enum class Rejection : uint16_t {
   kSettlementBeforeYearEnd = 503,  // settlement runs on the year's last day (30 June) or later
   kSettlementChunkInvalid = 504,   // 1..limits.h accounts, each once
   kInterestAlreadySettled = 505,   // the account's year is already settled
+
+  // --- reversals (600s) ---
+  kReversalTargetNotFound = 601,   // no record at that position (or not yet committed)
+  kNotReversible = 602,            // only money records of this part can be reversed
+  kAlreadyReversed = 603,          // a record is reversed at most once
+  kReversalExceedsSuspense = 604,  // the receipt's money was already allocated
+  kReversalWouldOverdraw = 605,    // the account no longer holds the amount
 };
 
 // The stable code clients see, e.g. "employer_rate_out_of_bounds".

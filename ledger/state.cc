@@ -205,6 +205,50 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           account.interest =
               CarryForward(*account.interest, f.interest, policy.personal_rate_table());
           ++account.version;
+        } else if constexpr (std::is_same_v<F, RecordReversed>) {
+          const ReversalTarget& target = *f.terms.target;
+          const bool inserted = state.reversed_positions.insert(f.terms.position).second;
+          HPF_ASSERT(inserted);
+          const Date original_date = Date::FromYyyymmdd(target.effective_date).value();
+          if (const auto* receipt = std::get_if<BankReceiptRecorded>(&*target.original)) {
+            EmployerState& employer = EmployerOf(state, receipt->terms.employer);
+            employer.suspense -= receipt->terms.amount;
+            HPF_ASSERT(employer.suspense >= Fen{0});
+            ++employer.version;
+          } else if (const auto* allocation =
+                         std::get_if<ContributionAllocated>(&*target.original)) {
+            EmployerState& employer = EmployerOf(state, allocation->employer);
+            AccountState& account = AccountOf(state, allocation->account);
+            const Fen amount = allocation->employer_amount + allocation->employee_amount;
+            account.balance -= amount;
+            HPF_ASSERT(account.balance >= Fen{0});
+            account.interest->Apply(CountedFrom(account, original_date), -amount);
+            employer.suspense += amount;  // back in suspense, for the corrected allocation
+            // The latest regular month reversed is no longer paid; an earlier one stays
+            // counted and is made good by a back-payment.
+            if (allocation->kind == RemittanceKind::kRegular &&
+                account.paid_up_to_month == allocation->month) {
+              account.paid_up_to_month =
+                  Month::FromYyyymm(allocation->month).value().Prev().yyyymm();
+            }
+            if (employer.remittance.has_value() &&
+                employer.remittance->remittance_id == allocation->remittance_id) {
+              employer.remittance->allocated -= amount;  // its list is open: the line reopens
+              --employer.remittance->allocations;
+            }
+            ++employer.version;
+            ++account.version;
+          } else if (const auto* interest =
+                         std::get_if<YearEndInterestCredited>(&*target.original)) {
+            AccountState& account = AccountOf(state, interest->account);
+            account.balance -= interest->interest;
+            HPF_ASSERT(account.balance >= Fen{0});
+            // The credit counted from the next year's first day (its value date, 1 July).
+            const Date credited_from =
+                InterestYear::FromStartingYear(interest->interest_year).value().CreditValueDate();
+            account.interest->Apply(CountedFrom(account, credited_from), -interest->interest);
+            ++account.version;
+          }
         } else {
           static_assert(sizeof(F) == 0, "every fact must be applied");
         }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -86,6 +87,7 @@ struct AccountState {
 struct State {
   std::map<EmployerId, EmployerState> employers;
   std::map<AccountId, AccountState> accounts;
+  std::set<uint64_t> reversed_positions;  // records already reversed (红冲), never twice
 
   const EmployerState* employer(EmployerId id) const;
   const AccountState* account(AccountId id) const;

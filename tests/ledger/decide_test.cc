@@ -540,6 +540,103 @@ TEST_SUITE("ledger") {
     CHECK(state.employer(kAcme)->suspense == Fen{0});
   }
 
+  // What the sequencer reads from the log for a reversal of `original` at some position.
+  std::shared_ptr<const ReversalTarget> TargetOf(const Fact& original, uint32_t date) {
+    auto target = std::make_shared<ReversalTarget>();
+    target->effective_date = date;
+    std::visit(
+        [&](const auto& f) {
+          using F = std::decay_t<decltype(f)>;
+          if constexpr (std::is_same_v<F, BankReceiptRecorded> ||
+                        std::is_same_v<F, ContributionAllocated> ||
+                        std::is_same_v<F, YearEndInterestCredited>) {
+            target->original = f;
+          }
+          target->event_type = "AccountOpened";
+        },
+        original);
+    return target;
+  }
+
+  TEST_CASE("Reversal: a wrong allocation is negated and the corrected one follows") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    TrialBalance book;
+    auto post = [&book](const std::vector<Fact>& facts) {
+      for (const Fact& fact : facts) {
+        CHECK(Balanced(PostingsOf(fact)));
+        book.Post(PostingsOf(fact));
+      }
+    };
+    post(Apply(state, 20220715, Receipt(Fen{192'000})));
+    post(Apply(state, 20220715, Regular(1, 202207, 202207, Fen{192'000})));
+    const FenDays before = state.account(kAlice)->interest->TotalFenDays();
+    const std::vector<Fact> wrong = Apply(state, 20220715, Line(1, kAlice, 202207));
+    post(wrong);
+    REQUIRE(state.account(kAlice)->balance == Fen{192'000});
+
+    const std::vector<Fact> reversal = Apply(state, 20220720,
+                                             ReverseRecord{.position = 7,
+                                                           .reason = ReversalReason::kWrongAccount,
+                                                           .note = "posted to Alice instead of Bob",
+                                                           .approval_reference = "HC-1",
+                                                           .target = TargetOf(wrong[0], 20220715)});
+    post(reversal);
+    const std::vector<Posting> postings = PostingsOf(reversal[0]);
+    CHECK(postings[0].gl_account == GlAccount::kSuspense);
+    CHECK(postings[0].side == PostingSide::kCredit);  // the original debited 219
+    CHECK(state.account(kAlice)->balance == Fen{0});
+    CHECK(state.account(kAlice)->interest->TotalFenDays() == before);  // 积数 back as it was
+    CHECK(state.employer(kAcme)->suspense == Fen{192'000});
+    CHECK(state.employer(kAcme)->remittance->allocated == Fen{0});
+    CHECK(book.Balance(GlAccount::kPersonalAccounts, kAlice.value) == Fen{0});
+    CHECK(book.Sum() == Fen{0});
+    HPF_CHECK_REJECTS(
+        Rejection::kAlreadyReversed, state,
+        At(20220720, ReverseRecord{.position = 7, .target = TargetOf(wrong[0], 20220715)}));
+    // The list is open again for the corrected line.
+    post(Apply(state, 20220720, Line(1, kAlice, 202207)));
+    CHECK(state.account(kAlice)->balance == Fen{192'000});
+  }
+
+  TEST_CASE("Reversal: rejections") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    const std::vector<Fact> receipt = Apply(state, 20220715, Receipt(Fen{192'000}));
+    HPF_CHECK_REJECTS(Rejection::kReversalTargetNotFound, state,
+                      At(20220720, ReverseRecord{.position = 99}));
+    const Fact opened = EmployerSealed{kAcme};
+    HPF_CHECK_REJECTS(
+        Rejection::kNotReversible, state,
+        At(20220720, ReverseRecord{.position = 1, .target = TargetOf(opened, 20220701)}));
+    Apply(state, 20220715, Regular(1, 202207, 202207, Fen{192'000}));
+    const std::vector<Fact> line = Apply(state, 20220715, Line(1, kAlice, 202207));
+    // The receipt's money is allocated: reverse the allocation first.
+    HPF_CHECK_REJECTS(
+        Rejection::kReversalExceedsSuspense, state,
+        At(20220720, ReverseRecord{.position = 3, .target = TargetOf(receipt[0], 20220715)}));
+    State frozen = state;
+    Apply(frozen, 20220716, FreezeAccount{kAlice, "(2022)鲁0202执1号", "court"});
+    HPF_CHECK_REJECTS(
+        Rejection::kAccountFrozen, frozen,
+        At(20220720, ReverseRecord{.position = 5, .target = TargetOf(line[0], 20220715)}));
+    State drained = state;
+    drained.accounts[kAlice].balance = Fen{100};  // withdrawals arrive with part 2
+    HPF_CHECK_REJECTS(
+        Rejection::kReversalWouldOverdraw, drained,
+        At(20220720, ReverseRecord{.position = 5, .target = TargetOf(line[0], 20220715)}));
+  }
+
+  TEST_CASE("Reversal: a year-end interest credit is negated from its value date") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    PayMonth(state, 1, 202207, 20220715, Fen{800'000}, RemittanceKind::kRegular, Policy());
+    const std::vector<Fact> credit = Apply(state, 20230630, SettleInterest{2022, {kAlice}});
+    const Fen interest = std::get<YearEndInterestCredited>(credit[0]).interest;
+    REQUIRE(interest > Fen{0});
+    Apply(state, 20230705, ReverseRecord{.position = 9, .target = TargetOf(credit[0], 20230630)});
+    CHECK(state.account(kAlice)->balance == Fen{192'000});
+    // The 2023 year counted balance + interest on all 366 days; now the balance alone.
+    CHECK(state.account(kAlice)->interest->TotalFenDays() == FenDays{192'000 * 366});
+  }
+
   // Must stay the last case of the suite (doctest runs cases in file order by default).
   TEST_CASE("Rejection: every value has a case above that triggers it") {
     if (Seen().empty()) {
