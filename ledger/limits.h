@@ -48,4 +48,8 @@ inline constexpr int64_t kCommandAmountFenMax = 1'000'000'000'000;
 // ~2 000 commands.
 inline constexpr size_t kSettlementChunkAccountsMax = 1000;
 
+// A policy file: a few dozen versions over the years, each a few hundred bytes.
+inline constexpr size_t kPolicyVersionsMax = 1024;
+inline constexpr size_t kPolicyFileBytesMax = 1 << 20;
+
 }  // namespace hpf::ledger

@@ -2,19 +2,31 @@
 #include "ledger/policy.h"
 
 #include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <boost/json.hpp>
+#include <fmt/core.h>
+
+#include "ledger/limits.h"
 
 namespace hpf::ledger {
 
-PolicyBook::PolicyBook(std::vector<Policy> versions) : versions_(std::move(versions)) {
+PolicyBook::PolicyBook(std::vector<Policy> versions, std::vector<RateSegment> personal_rate_table)
+    : versions_(std::move(versions)), personal_rate_table_(std::move(personal_rate_table)) {
   HPF_ASSERT(!versions_.empty());
   for (size_t i = 1; i < versions_.size(); ++i) {
     HPF_ASSERT(versions_[i - 1].effective_from < versions_[i].effective_from);
   }
-  personal_rate_table_ = {
+  HPF_ASSERT(ValidateRateTable(personal_rate_table_).ok());
+}
+
+std::vector<RateSegment> PolicyBook::DefaultPersonalRates() {
+  return {
       {Date::FromYyyymmdd(19900101).value(), RatePpm{11'000}},
       {Date::FromYyyymmdd(20160221).value(), RatePpm{15'000}},
   };
-  HPF_ASSERT(ValidateRateTable(personal_rate_table_).ok());
 }
 
 const Policy& PolicyBook::At(Date date) const {
@@ -28,6 +40,187 @@ PolicyBook DefaultPolicy() {
   policy.effective_from = Date::FromYyyymmdd(19900101).value();
   policy.deferral_last_month = Month::FromYyyymm(202212).value();
   return PolicyBook({policy});
+}
+
+namespace {
+
+namespace json = boost::json;
+
+// Reads typed fields of one JSON object, remembering which it used so that the rest can be
+// reported as unknown. Errors name the path ("versions[1].base_cap_fen").
+class Fields {
+ public:
+  Fields(const json::object& object, std::string path) : object_(object), path_(std::move(path)) {}
+
+  Result<int64_t> Integer(std::string_view name, int64_t min, int64_t max) {
+    HPF_ASSIGN_OR_RETURN(const json::value* value, Required(name));
+    if (!value->is_int64() && !value->is_uint64()) {
+      return Error(name, "must be an integer");
+    }
+    if (value->is_uint64() && value->get_uint64() > static_cast<uint64_t>(INT64_MAX)) {
+      return Error(name, fmt::format("must be between {} and {}", min, max));
+    }
+    const int64_t number =
+        value->is_int64() ? value->get_int64() : static_cast<int64_t>(value->get_uint64());
+    if (number < min || number > max) {
+      return Error(name, fmt::format("must be between {} and {}, got {}", min, max, number));
+    }
+    return number;
+  }
+
+  Result<std::string> Text(std::string_view name) {
+    HPF_ASSIGN_OR_RETURN(const json::value* value, Required(name));
+    if (!value->is_string()) return Error(name, "must be a string");
+    return std::string(value->get_string());
+  }
+
+  Result<Date> IsoDate(std::string_view name) {
+    HPF_ASSIGN_OR_RETURN(const std::string text, Text(name));
+    auto date = Date::ParseIso(text);
+    if (!date.has_value()) return Error(name, date.error().message());
+    return *date;
+  }
+
+  Result<const json::array*> Array(std::string_view name) {
+    HPF_ASSIGN_OR_RETURN(const json::value* value, Required(name));
+    if (!value->is_array() || value->get_array().empty()) {
+      return Error(name, "must be a non-empty array");
+    }
+    return &value->get_array();
+  }
+
+  // Every field of the object was read; anything else is a typo or a field of a newer build.
+  Status NoOthers() const {
+    for (const auto& entry : object_) {
+      if (!used_.contains(std::string(entry.key()))) {
+        return InvalidArgumentError(
+            fmt::format("{}.{}: unknown field", path_, std::string_view(entry.key())));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Error(std::string_view name, std::string_view rule) const {
+    return InvalidArgumentError(fmt::format("{}.{}: {}", path_, name, rule));
+  }
+
+ private:
+  Result<const json::value*> Required(std::string_view name) {
+    used_.insert(std::string(name));
+    const json::value* value = object_.if_contains(name);
+    if (value == nullptr) return Error(name, "is missing");
+    return value;
+  }
+
+  const json::object& object_;
+  std::string path_;
+  std::set<std::string> used_;
+};
+
+Result<RoundingRule> ParseRounding(Fields& fields) {
+  HPF_ASSIGN_OR_RETURN(const std::string name, fields.Text("rounding"));
+  if (name == "half_up_to_fen") return RoundingRule::kHalfUpToFen;
+  if (name == "half_up_to_yuan") return RoundingRule::kHalfUpToYuan;
+  if (name == "up_to_yuan") return RoundingRule::kUpToYuan;
+  return fields.Error("rounding", "must be half_up_to_fen, half_up_to_yuan or up_to_yuan");
+}
+
+Result<Policy> ParseVersion(const json::value& value, const std::string& path) {
+  if (!value.is_object()) return InvalidArgumentError(path + ": must be an object");
+  Fields fields(value.get_object(), path);
+  Policy policy;
+  HPF_ASSIGN_OR_RETURN(policy.effective_from, fields.IsoDate("effective_from"));
+  const int64_t rate_max = kRatePpmMax;
+  HPF_ASSIGN_OR_RETURN(const int64_t rate_min,
+                       fields.Integer("contribution_rate_min_ppm", 1, rate_max));
+  HPF_ASSIGN_OR_RETURN(const int64_t rate_top,
+                       fields.Integer("contribution_rate_max_ppm", 1, rate_max));
+  if (rate_min > rate_top) {
+    return fields.Error("contribution_rate_min_ppm", "must not exceed contribution_rate_max_ppm");
+  }
+  policy.contribution_rate_min = RatePpm{static_cast<uint32_t>(rate_min)};
+  policy.contribution_rate_max = RatePpm{static_cast<uint32_t>(rate_top)};
+  HPF_ASSIGN_OR_RETURN(const int64_t floor,
+                       fields.Integer("base_floor_fen", 1, kCommandAmountFenMax));
+  HPF_ASSIGN_OR_RETURN(const int64_t cap, fields.Integer("base_cap_fen", 1, kCommandAmountFenMax));
+  if (floor > cap) return fields.Error("base_floor_fen", "must not exceed base_cap_fen");
+  policy.base_floor = Fen{floor};
+  policy.base_cap = Fen{cap};
+  HPF_ASSIGN_OR_RETURN(policy.rounding, ParseRounding(fields));
+  HPF_ASSIGN_OR_RETURN(const int64_t deferral,
+                       fields.Integer("deferral_last_month", kMonthYyyymmMin, kMonthYyyymmMax));
+  auto month = Month::FromYyyymm(static_cast<uint32_t>(deferral));
+  if (!month.has_value()) return fields.Error("deferral_last_month", month.error().message());
+  policy.deferral_last_month = *month;
+  HPF_ASSIGN_OR_RETURN(const int64_t days, fields.Integer("day_basis", 360, 365));
+  auto basis = DayBasisFromDays(static_cast<uint16_t>(days));
+  if (!basis.has_value()) return fields.Error("day_basis", "must be 360 or 365");
+  policy.day_basis = *basis;
+  HPF_RETURN_IF_ERROR(fields.NoOthers());
+  return policy;
+}
+
+}  // namespace
+
+Result<PolicyBook> ParsePolicy(std::string_view text) {
+  boost::system::error_code ec;
+  json::value document = json::parse(json::string_view(text.data(), text.size()), ec);
+  if (ec) return InvalidArgumentError(fmt::format("policy: not JSON: {}", ec.message()));
+  if (!document.is_object()) return InvalidArgumentError("policy: must be a JSON object");
+  Fields top(document.get_object(), "policy");
+  HPF_ASSIGN_OR_RETURN(const json::array* versions_json, top.Array("versions"));
+  if (versions_json->size() > kPolicyVersionsMax) {
+    return top.Error("versions", fmt::format("holds at most {} versions", kPolicyVersionsMax));
+  }
+  std::vector<Policy> versions;
+  for (size_t i = 0; i < versions_json->size(); ++i) {
+    HPF_ASSIGN_OR_RETURN(Policy version,
+                         ParseVersion((*versions_json)[i], fmt::format("policy.versions[{}]", i)));
+    if (!versions.empty() && !(versions.back().effective_from < version.effective_from)) {
+      return InvalidArgumentError(fmt::format(
+          "policy.versions[{}].effective_from: must be later than the version before it", i));
+    }
+    versions.push_back(version);
+  }
+  HPF_ASSIGN_OR_RETURN(const json::array* rates_json, top.Array("personal_rates"));
+  if (rates_json->size() > kRateTableEntriesMax) {
+    return top.Error("personal_rates",
+                     fmt::format("holds at most {} entries", kRateTableEntriesMax));
+  }
+  std::vector<RateSegment> rates;
+  for (size_t i = 0; i < rates_json->size(); ++i) {
+    const std::string path = fmt::format("policy.personal_rates[{}]", i);
+    if (!(*rates_json)[i].is_object()) return InvalidArgumentError(path + ": must be an object");
+    Fields fields((*rates_json)[i].get_object(), path);
+    HPF_ASSIGN_OR_RETURN(const Date from, fields.IsoDate("from"));
+    HPF_ASSIGN_OR_RETURN(const int64_t rate, fields.Integer("rate_ppm", 0, kRatePpmMax));
+    HPF_RETURN_IF_ERROR(fields.NoOthers());
+    rates.push_back(RateSegment{from, RatePpm{static_cast<uint32_t>(rate)}});
+  }
+  if (Status status = ValidateRateTable(rates); !status.ok()) {
+    return InvalidArgumentError("policy.personal_rates: " + status.message());
+  }
+  if (rates.front().from > Date::FromYyyymmdd(kDateYyyymmddMin).value()) {
+    return top.Error("personal_rates", "must start on 1990-01-01, the first supported date");
+  }
+  HPF_RETURN_IF_ERROR(top.NoOthers());
+  return PolicyBook(std::move(versions), std::move(rates));
+}
+
+Result<PolicyBook> LoadPolicyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError(fmt::format("cannot read the policy file {}", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > kPolicyFileBytesMax) {
+    return InvalidArgumentError(
+        fmt::format("the policy file {} exceeds {} bytes", path, kPolicyFileBytesMax));
+  }
+  auto book = ParsePolicy(text.str());
+  if (!book.has_value()) {
+    return InvalidArgumentError(fmt::format("{}: {}", path, book.error().message()));
+  }
+  return book;
 }
 
 }  // namespace hpf::ledger

@@ -4,12 +4,15 @@
 //
 // A policy change is itself an event (PolicyChanged); a PolicyBook is the sequence of
 // versions, oldest first. DefaultPolicy() is what the ledger ships with: the national rules
-// and illustrative city figures — a real centre loads its own (policy file: issue #3 follow-up).
+// and illustrative city figures; a centre loads its own with LoadPolicy() (format:
+// docs/policy.md).
 // Thread safety: immutable after construction; share freely.
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "events/status.h"
@@ -35,8 +38,15 @@ struct Policy {
 // The versions of the policy, oldest first, and the one in force on a date.
 class PolicyBook {
  public:
-  // REQUIRES: !versions.empty(); effective_from strictly increasing.
-  explicit PolicyBook(std::vector<Policy> versions);
+  // REQUIRES: !versions.empty(); effective_from strictly increasing; `personal_rate_table`
+  // passes ValidateRateTable (ledger/interest.h).
+  explicit PolicyBook(std::vector<Policy> versions,
+                      std::vector<RateSegment> personal_rate_table = DefaultPersonalRates());
+
+  // 1.10 % from 1990 (balances carried forward), 1.50 % from 2016-02-21 (DOMAIN §3).
+  static std::vector<RateSegment> DefaultPersonalRates();
+
+  std::span<const Policy> versions() const { return versions_; }
 
   // The version in force on `date`: the last one whose effective_from <= date (the first
   // version if `date` precedes them all).
@@ -55,5 +65,13 @@ class PolicyBook {
 
 // DOMAIN.md's defaults, in force from 1990-01-01.
 PolicyBook DefaultPolicy();
+
+// Parses a policy document (JSON, docs/policy.md): every field checked — type, range, the
+// relations between fields (min <= max, floor <= cap, dates increasing) — and unknown fields
+// refused, so a typo never silently falls back to a default. InvalidArgument naming the
+// field path and the rule otherwise.
+Result<PolicyBook> ParsePolicy(std::string_view json);
+// Reads and parses a policy file; IoError if it cannot be read.
+Result<PolicyBook> LoadPolicyFile(const std::string& path);
 
 }  // namespace hpf::ledger
