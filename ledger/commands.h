@@ -74,6 +74,17 @@ struct SealEmployer {
   EmployerId employer;
 };
 
+// 销户: the employer leaves the fund. Needs no normal accounts, no suspense, no open list.
+struct CloseEmployer {
+  EmployerId employer;
+};
+
+// 启封: a sealed employer starts contributing again from `first_contribution_month`.
+struct ReopenEmployer {
+  EmployerId employer;
+  uint32_t first_contribution_month = 0;  // yyyymm, after its paid-up-to month
+};
+
 struct OpenAccount {
   AccountId account;
   EmployerId employer;
@@ -195,9 +206,10 @@ struct ReverseRecord {
 
 using CommandBody =
     std::variant<RegisterEmployer, ChangeEmployerRates, GrantRateReduction, GrantDeferral,
-                 SealEmployer, OpenAccount, ChangeAccountBase, SealAccount, UnsealAccount,
-                 FreezeAccount, UnfreezeAccount, CloseAccount, RecordBankReceipt, OpenRemittance,
-                 AllocateContribution, CompleteRemittance, SettleInterest, ReverseRecord>;
+                 SealEmployer, CloseEmployer, ReopenEmployer, OpenAccount, ChangeAccountBase,
+                 SealAccount, UnsealAccount, FreezeAccount, UnfreezeAccount, CloseAccount,
+                 RecordBankReceipt, OpenRemittance, AllocateContribution, CompleteRemittance,
+                 SettleInterest, ReverseRecord>;
 
 struct Command {
   CommandHeader header;

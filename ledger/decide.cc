@@ -242,6 +242,44 @@ class Rules {
     return Accept(EmployerSealed{c.employer});
   }
 
+  Decision operator()(const CloseEmployer& c) const {
+    if (auto r = FindEmployerNotClosed(c.employer)) return *r;
+    const EmployerState& employer = *state_.employer(c.employer);
+    if (employer.normal_accounts > 0) {
+      return Reject(Rejection::kEmployerHasNormalAccounts,
+                    fmt::format("employer {} still has {} normal accounts: seal them first",
+                                c.employer.value, employer.normal_accounts));
+    }
+    if (employer.remittance.has_value()) {
+      return Reject(Rejection::kEmployerHasOpenRemittance,
+                    fmt::format("employer {} has remittance {} unfinished", c.employer.value,
+                                employer.remittance->remittance_id));
+    }
+    if (employer.suspense > Fen{0}) {
+      return Reject(Rejection::kEmployerHasSuspense,
+                    fmt::format("employer {} holds {} yuan not yet allocated: allocate or refund "
+                                "it first",
+                                c.employer.value, FormatYuan(employer.suspense)));
+    }
+    return Accept(EmployerClosed{c.employer});
+  }
+
+  Decision operator()(const ReopenEmployer& c) const {
+    if (auto r = CheckMonth(c.first_contribution_month, "first contribution month")) return *r;
+    if (auto r = FindEmployerNotClosed(c.employer)) return *r;
+    const EmployerState& employer = *state_.employer(c.employer);
+    if (employer.status != EmployerStatus::kSealed) {
+      return Reject(Rejection::kEmployerNotSealed,
+                    fmt::format("employer {} is not sealed", c.employer.value));
+    }
+    if (c.first_contribution_month <= employer.paid_up_to_month) {
+      return Reject(Rejection::kPeriodOutOfSequence,
+                    fmt::format("employer {} is paid up to {}: contributions resume after it",
+                                c.employer.value, employer.paid_up_to_month));
+    }
+    return Accept(EmployerReopened{c.employer, c.first_contribution_month});
+  }
+
   Decision operator()(const OpenAccount& c) const {
     if (auto r = CheckMonth(c.first_contribution_month, "first contribution month")) return *r;
     if (state_.account(c.account) != nullptr) {

@@ -36,6 +36,13 @@ struct EmployerDeferralGranted {
 struct EmployerSealed {
   EmployerId employer;
 };
+struct EmployerClosed {
+  EmployerId employer;
+};
+struct EmployerReopened {
+  EmployerId employer;
+  uint32_t first_contribution_month = 0;
+};
 struct AccountOpened {
   OpenAccount terms;  // validated
 };
@@ -122,12 +129,12 @@ struct RecordReversed {
   ReverseRecord terms;  // validated; terms.target is set
 };
 
-using Fact =
-    std::variant<EmployerRegistered, EmployerRatesChanged, EmployerRateReductionGranted,
-                 EmployerDeferralGranted, EmployerSealed, AccountOpened, AccountBaseChanged,
-                 AccountSealed, AccountUnsealed, AccountFrozen, AccountUnfrozen, AccountClosed,
-                 BankReceiptRecorded, RemittanceOpened, ContributionAllocated, RemittanceCompleted,
-                 YearEndInterestCredited, RecordReversed>;
+using Fact = std::variant<EmployerRegistered, EmployerRatesChanged, EmployerRateReductionGranted,
+                          EmployerDeferralGranted, EmployerSealed, EmployerClosed, EmployerReopened,
+                          AccountOpened, AccountBaseChanged, AccountSealed, AccountUnsealed,
+                          AccountFrozen, AccountUnfrozen, AccountClosed, BankReceiptRecorded,
+                          RemittanceOpened, ContributionAllocated, RemittanceCompleted,
+                          YearEndInterestCredited, RecordReversed>;
 
 // The double entry a fact implies (empty for facts that move no money).
 std::vector<Posting> PostingsOf(const Fact& fact);

@@ -13,6 +13,8 @@ std::string_view RejectionCode(Rejection rejection) {
       return "month_invalid";
     case Rejection::kTextFieldInvalid:
       return "text_field_invalid";
+    case Rejection::kIdempotencyConflict:
+      return "idempotency_conflict";
     case Rejection::kAmountMustBePositive:
       return "amount_must_be_positive";
     case Rejection::kAmountExceedsLimit:
@@ -83,6 +85,10 @@ std::string_view RejectionCode(Rejection rejection) {
       return "deferral_beyond_policy";
     case Rejection::kPeriodOverlapsGrant:
       return "period_overlaps_grant";
+    case Rejection::kEmployerNotSealed:
+      return "employer_not_sealed";
+    case Rejection::kEmployerHasOpenRemittance:
+      return "employer_has_open_remittance";
     case Rejection::kInterestYearNotSettled:
       return "interest_year_not_settled";
     case Rejection::kInterestYearInvalid:

@@ -21,10 +21,10 @@ enum class Rejection : uint16_t {
   kIdempotencyKeyMissing = 102,  // every command carries its key
   kMonthInvalid = 103,           // not a yyyymm month in the supported range
   kTextFieldInvalid = 104,       // empty, too long or not the expected form
-  // 105 is kIdempotencyConflict (the sequencer's)
-  kAmountMustBePositive = 106,  // money amounts are > 0 fen
-  kAmountExceedsLimit = 107,    // above the per-command ceiling (ledger/limits.h)
-  kPeriodInvalid = 108,         // from month after to month
+  kIdempotencyConflict = 105,    // the key was used by a different command (sequencer)
+  kAmountMustBePositive = 106,   // money amounts are > 0 fen
+  kAmountExceedsLimit = 107,     // above the per-command ceiling (ledger/limits.h)
+  kPeriodInvalid = 108,          // from month after to month
 
   // --- employers (200s) ---
   kEmployerAlreadyRegistered = 201,
@@ -37,7 +37,10 @@ enum class Rejection : uint16_t {
   kReducedRateBelowMinimum = 208,    // 降比 never below the policy minimum
   kReducedRateNotLower = 209,        // a reduction must not raise either side's rate
   kDeferralBeyondPolicy = 210,       // 缓缴 only up to the policy's last deferrable month
-  kPeriodOverlapsGrant = 211,        // a grant of the same kind already covers part of it
+  kPeriodOverlapsGrant = 211,
+  kEmployerNotSealed = 212,          // reopening (启封) needs a sealed employer
+  kEmployerHasOpenRemittance = 213,  // finish the unfinished list first        // a grant of the
+                                     // same kind already covers part of it
 
   // --- personal accounts (300s) ---
   kAccountAlreadyOpen = 301,

@@ -109,6 +109,18 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           HPF_ASSERT(employer.status == EmployerStatus::kNormal);
           employer.status = EmployerStatus::kSealed;
           ++employer.version;
+        } else if constexpr (std::is_same_v<F, EmployerClosed>) {
+          EmployerState& employer = EmployerOf(state, f.employer);
+          HPF_ASSERT(employer.status != EmployerStatus::kClosed);
+          employer.status = EmployerStatus::kClosed;
+          ++employer.version;
+        } else if constexpr (std::is_same_v<F, EmployerReopened>) {
+          EmployerState& employer = EmployerOf(state, f.employer);
+          HPF_ASSERT(employer.status == EmployerStatus::kSealed);
+          employer.status = EmployerStatus::kNormal;
+          employer.paid_up_to_month =
+              Month::FromYyyymm(f.first_contribution_month).value().Prev().yyyymm();
+          ++employer.version;
         } else if constexpr (std::is_same_v<F, AccountOpened>) {
           EmployerState& employer = EmployerOf(state, f.terms.employer);
           ++employer.normal_accounts;
