@@ -227,40 +227,13 @@ class Rules {
 
   Decision operator()(const SealEmployer& c) const {
     if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
-    const EmployerState& employer = *state_.employer(c.employer);
-    if (employer.normal_accounts > 0) {
-      return Reject(Rejection::kEmployerHasNormalAccounts,
-                    fmt::format("employer {} still has {} normal accounts: seal them first",
-                                c.employer.value, employer.normal_accounts));
-    }
-    if (employer.suspense > Fen{0}) {
-      return Reject(Rejection::kEmployerHasSuspense,
-                    fmt::format("employer {} holds {} yuan not yet allocated: allocate or refund "
-                                "it first",
-                                c.employer.value, FormatYuan(employer.suspense)));
-    }
+    if (auto r = CheckEmployerEmpty(c.employer)) return *r;
     return Accept(EmployerSealed{c.employer});
   }
 
   Decision operator()(const CloseEmployer& c) const {
     if (auto r = FindEmployerNotClosed(c.employer)) return *r;
-    const EmployerState& employer = *state_.employer(c.employer);
-    if (employer.normal_accounts > 0) {
-      return Reject(Rejection::kEmployerHasNormalAccounts,
-                    fmt::format("employer {} still has {} normal accounts: seal them first",
-                                c.employer.value, employer.normal_accounts));
-    }
-    if (employer.remittance.has_value()) {
-      return Reject(Rejection::kEmployerHasOpenRemittance,
-                    fmt::format("employer {} has remittance {} unfinished", c.employer.value,
-                                employer.remittance->remittance_id));
-    }
-    if (employer.suspense > Fen{0}) {
-      return Reject(Rejection::kEmployerHasSuspense,
-                    fmt::format("employer {} holds {} yuan not yet allocated: allocate or refund "
-                                "it first",
-                                c.employer.value, FormatYuan(employer.suspense)));
-    }
+    if (auto r = CheckEmployerEmpty(c.employer)) return *r;
     return Accept(EmployerClosed{c.employer});
   }
 
@@ -631,6 +604,29 @@ class Rules {
   }
 
  private:
+  // Sealing or closing an employer leaves nothing behind: no normal account, no unfinished
+  // list, no unallocated money.
+  std::optional<Decision> CheckEmployerEmpty(EmployerId id) const {
+    const EmployerState& employer = *state_.employer(id);
+    if (employer.normal_accounts > 0) {
+      return Reject(Rejection::kEmployerHasNormalAccounts,
+                    fmt::format("employer {} still has {} normal accounts: seal them first",
+                                id.value, employer.normal_accounts));
+    }
+    if (employer.remittance.has_value()) {
+      return Reject(Rejection::kEmployerHasOpenRemittance,
+                    fmt::format("employer {} has remittance {} unfinished", id.value,
+                                employer.remittance->remittance_id));
+    }
+    if (employer.suspense > Fen{0}) {
+      return Reject(Rejection::kEmployerHasSuspense,
+                    fmt::format("employer {} holds {} yuan not yet allocated: allocate or refund "
+                                "it first",
+                                id.value, FormatYuan(employer.suspense)));
+    }
+    return std::nullopt;
+  }
+
   // Money value-dated in a later interest year waits for the account's settlement, so that
   // every accumulator covers exactly one year.
   std::optional<Decision> CheckYearOpen(const AccountState& account, AccountId id) const {
