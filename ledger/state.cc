@@ -201,8 +201,7 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           account.balance += amount;
           account.interest->Apply(CountedFrom(account, effective_date), amount);
           if (f.kind == RemittanceKind::kRegular) account.paid_up_to_month = f.month;
-          ++employer.version;
-          ++account.version;
+          ++account.version;  // the record is on the account's stream, not the employer's
         } else if constexpr (std::is_same_v<F, RemittanceCompleted>) {
           EmployerState& employer = EmployerOf(state, f.employer);
           HPF_ASSERT(employer.remittance.has_value());
@@ -248,7 +247,6 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
               employer.remittance->allocated -= amount;  // its list is open: the line reopens
               --employer.remittance->allocations;
             }
-            ++employer.version;
             ++account.version;
           } else if (const auto* interest =
                          std::get_if<YearEndInterestCredited>(&*target.original)) {

@@ -1,0 +1,412 @@
+// ledger/internal/state_codec.cc
+//
+// Format 1 layouts (little-endian; u8 flags are 0 or 1; yyyymm / yyyymmdd as u32):
+//   employer: u8 format, u8 status, u32 employer_rate_ppm, u32 employee_rate_ppm,
+//             u32 paid_up_to_month, i64 suspense_fen, u32 normal_accounts,
+//             u8 has_remittance [u64 remittance_id, u8 kind, u32 from_month, u32 to_month,
+//                                i64 total_fen, i64 allocated_fen, u32 allocations],
+//             u16 reductions_count, reductions_count × (u32 from_month, u32 to_month,
+//                                                      u32 employer_rate_ppm,
+//                                                      u32 employee_rate_ppm),
+//             u16 deferrals_count, deferrals_count × (u32 from_month, u32 to_month),
+//             u64 version
+//   account:  u8 format, u8 status, u8 frozen, u64 employer_id, i64 contribution_base_fen,
+//             i64 balance_fen, u32 paid_up_to_month,
+//             u8 has_interest [i32 interest_year, u8 segments_count,
+//                              segments_count × (u32 from_date, u32 rate_ppm, i64 fen_days),
+//                              i64 balance_fen, u32 latest_value_date],
+//             u64 version
+//   reversed: u8 format (the key names the position; the value only marks it)
+#include "ledger/internal/state_codec.h"
+
+#include <charconv>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "ledger/internal/codec_support.h"
+#include "ledger/limits.h"
+
+namespace hpf::ledger::internal {
+
+// A field added to a state struct stops the build here: encode and decode it, and extend
+// tests/ledger/state_codec_test.cc's round trip.
+static_assert(FieldCount<State>() == 3, "store the new part of State (a key prefix of its own)");
+static_assert(FieldCount<EmployerState>() == 10, "encode the new field of EmployerState");
+static_assert(FieldCount<MonthRange>() == 2, "encode the new field of MonthRange");
+static_assert(FieldCount<RateReduction>() == 3, "encode the new field of RateReduction");
+static_assert(FieldCount<OpenRemittanceState>() == 7, "encode the new field");
+static_assert(FieldCount<AccountState>() == 8, "encode the new field of AccountState");
+static_assert(FieldCount<InterestAccumulatorParts>() == 4, "encode the new field");
+static_assert(FieldCount<InterestSegment>() == 3, "encode the new field of InterestSegment");
+
+namespace {
+
+// Grants (rate reductions, deferrals) of one employer never overlap and last at least a
+// month, so there are at most as many as months in the valid range (ledger/limits.h).
+constexpr size_t kGrantsPerEmployerMax = (kMonthYyyymmMax / 100 - kMonthYyyymmMin / 100 + 1) * 12;
+static_assert(kGrantsPerEmployerMax <= UINT16_MAX, "counted in a u16");
+
+std::string Key(std::string_view prefix, uint64_t id) { return fmt::format("{}{}", prefix, id); }
+
+Result<uint64_t> ParseKey(std::string_view key, std::string_view prefix) {
+  const auto bad = [&] {
+    return CorruptionError(fmt::format("state key '{}' is not {}<decimal id>", key, prefix));
+  };
+  if (!key.starts_with(prefix)) return bad();
+  const std::string_view digits = key.substr(prefix.size());
+  if (digits.empty() || (digits.size() > 1 && digits.front() == '0')) return bad();
+  uint64_t id = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return bad();
+  return id;
+}
+
+// Collects the first problem of a decoded value; the decoder reads on and reports it once.
+class Checker {
+ public:
+  explicit Checker(std::string_view what) : what_(what) {}
+
+  void Require(bool ok, std::string_view problem) {
+    if (!ok && problem_.empty()) problem_ = std::string(problem);
+  }
+  void Flag(uint8_t value, std::string_view field) {
+    Require(value <= 1, fmt::format("{} is {}, not 0 or 1", field, value));
+  }
+  void MonthOrZero(uint32_t yyyymm, std::string_view field) {
+    Require(yyyymm == 0 || ledger::Month::FromYyyymm(yyyymm).has_value(),
+            fmt::format("{} {} is not a month", field, yyyymm));
+  }
+  void Rate(uint32_t ppm, std::string_view field) {
+    Require(ppm <= kRatePpmMax, fmt::format("{} {} ppm is above {}", field, ppm, kRatePpmMax));
+  }
+  // A grant's months: two real months, in order.
+  MonthRange Months(uint32_t from_month, uint32_t to_month, std::string_view field) {
+    Require(ledger::Month::FromYyyymm(from_month).has_value() &&
+                ledger::Month::FromYyyymm(to_month).has_value() && from_month <= to_month,
+            fmt::format("{} months {}..{} are not a period", field, from_month, to_month));
+    return MonthRange{from_month, to_month};
+  }
+  Date Day(uint32_t yyyymmdd, std::string_view field) {
+    auto date = Date::FromYyyymmdd(yyyymmdd);
+    Require(date.has_value(), fmt::format("{} {} is not a date", field, yyyymmdd));
+    return date.has_value() ? *date : Date();
+  }
+
+  // The verdict once every field is read: the reader must have ended exactly at the end.
+  Status Finish(const ByteReader& reader, size_t size) const {
+    if (!reader.ok()) {
+      return CorruptionError(fmt::format("{} state of {} bytes is truncated", what_, size));
+    }
+    if (reader.remaining() != 0) {
+      return CorruptionError(
+          fmt::format("{} state has {} bytes after its last field", what_, reader.remaining()));
+    }
+    if (!problem_.empty()) return CorruptionError(fmt::format("{} state: {}", what_, problem_));
+    return Status::Ok();
+  }
+
+ private:
+  std::string_view what_;
+  std::string problem_;
+};
+
+Status CheckFormat(ByteReader& reader, std::string_view what) {
+  if (reader.remaining() == 0) return CorruptionError(fmt::format("{} state is empty", what));
+  const uint8_t format = reader.U8();
+  if (format != kStateFormat) {
+    return CorruptionError(fmt::format("{} state has format {}; this build reads format {}", what,
+                                       format, kStateFormat));
+  }
+  return Status::Ok();
+}
+
+void EncodeInterest(ByteWriter& w, const InterestAccumulator& interest) {
+  const InterestAccumulatorParts parts = interest.parts();
+  HPF_ASSERT(parts.segments.size() <= kRateSegmentsPerYearMax);
+  w.I32(parts.year.starting_year());
+  w.U8(static_cast<uint8_t>(parts.segments.size()));
+  for (const InterestSegment& segment : parts.segments) {
+    w.U32(segment.from.yyyymmdd());
+    w.U32(segment.rate.value);
+    w.I64(segment.fen_days.value);
+  }
+  w.I64(parts.balance.value);
+  w.U32(parts.latest_value_date.yyyymmdd());
+}
+
+// Reads an accumulator; on any problem records it in `check` and returns nullopt.
+std::optional<InterestAccumulator> DecodeInterest(ByteReader& r, Checker& check) {
+  const int32_t starting_year = r.I32();
+  const uint8_t segments_count = r.U8();
+  check.Require(segments_count <= kRateSegmentsPerYearMax,
+                fmt::format("interest has {} segments, more than {}", segments_count,
+                            kRateSegmentsPerYearMax));
+  std::vector<InterestSegment> segments;
+  for (uint8_t i = 0; i < segments_count && r.ok(); ++i) {
+    InterestSegment segment;
+    segment.from = check.Day(r.U32(), "interest segment from date");
+    segment.rate = RatePpm{r.U32()};
+    segment.fen_days = FenDays{r.I64()};
+    segments.push_back(segment);
+  }
+  const Fen balance{r.I64()};
+  const Date latest = check.Day(r.U32(), "interest latest value date");
+  if (!r.ok()) return std::nullopt;  // truncated: Finish() reports it
+  auto year = InterestYear::FromStartingYear(starting_year);
+  if (!year.has_value()) {
+    check.Require(false, fmt::format("interest year: {}", year.error().message()));
+    return std::nullopt;
+  }
+  auto accumulator =
+      InterestAccumulator::FromParts(InterestAccumulatorParts{.year = *year,
+                                                              .segments = std::move(segments),
+                                                              .balance = balance,
+                                                              .latest_value_date = latest});
+  if (!accumulator.has_value()) {
+    check.Require(false, fmt::format("interest: {}", accumulator.error().message()));
+    return std::nullopt;
+  }
+  return std::move(accumulator).value();
+}
+
+}  // namespace
+
+std::string EmployerStateKey(EmployerId id) { return Key(kEmployerStatePrefix, id.value); }
+std::string AccountStateKey(AccountId id) { return Key(kAccountStatePrefix, id.value); }
+std::string ReversedStateKey(uint64_t position) { return Key(kReversedStatePrefix, position); }
+
+Result<EmployerId> ParseEmployerStateKey(std::string_view key) {
+  HPF_ASSIGN_OR_RETURN(const uint64_t id, ParseKey(key, kEmployerStatePrefix));
+  return EmployerId{id};
+}
+
+Result<AccountId> ParseAccountStateKey(std::string_view key) {
+  HPF_ASSIGN_OR_RETURN(const uint64_t id, ParseKey(key, kAccountStatePrefix));
+  return AccountId{id};
+}
+
+Result<uint64_t> ParseReversedStateKey(std::string_view key) {
+  return ParseKey(key, kReversedStatePrefix);
+}
+
+std::string EncodeReversedMark() { return std::string(1, static_cast<char>(kStateFormat)); }
+
+Status DecodeReversedMark(std::string_view value) {
+  ByteReader r(value);
+  HPF_RETURN_IF_ERROR(CheckFormat(r, "reversed position"));
+  return Checker("reversed position").Finish(r, value.size());
+}
+
+std::string EncodeEmployerState(const EmployerState& employer) {
+  std::string value;
+  ByteWriter w(&value);
+  w.U8(kStateFormat);
+  w.U8(static_cast<uint8_t>(employer.status));
+  w.U32(employer.employer_rate.value);
+  w.U32(employer.employee_rate.value);
+  w.U32(employer.paid_up_to_month);
+  w.I64(employer.suspense.value);
+  w.U32(employer.normal_accounts);
+  w.U8(employer.remittance.has_value() ? 1 : 0);
+  if (employer.remittance.has_value()) {
+    const OpenRemittanceState& remittance = *employer.remittance;
+    w.U64(remittance.remittance_id);
+    w.U8(static_cast<uint8_t>(remittance.kind));
+    w.U32(remittance.from_month);
+    w.U32(remittance.to_month);
+    w.I64(remittance.total.value);
+    w.I64(remittance.allocated.value);
+    w.U32(remittance.allocations);
+  }
+  HPF_ASSERT(employer.reductions.size() <= kGrantsPerEmployerMax);
+  w.U16(static_cast<uint16_t>(employer.reductions.size()));
+  for (const RateReduction& reduction : employer.reductions) {
+    w.U32(reduction.months.from_month);
+    w.U32(reduction.months.to_month);
+    w.U32(reduction.employer_rate.value);
+    w.U32(reduction.employee_rate.value);
+  }
+  HPF_ASSERT(employer.deferrals.size() <= kGrantsPerEmployerMax);
+  w.U16(static_cast<uint16_t>(employer.deferrals.size()));
+  for (const MonthRange& deferral : employer.deferrals) {
+    w.U32(deferral.from_month);
+    w.U32(deferral.to_month);
+  }
+  w.U64(employer.version);
+  return value;
+}
+
+Result<EmployerState> DecodeEmployerState(std::string_view value) {
+  ByteReader r(value);
+  HPF_RETURN_IF_ERROR(CheckFormat(r, "employer"));
+  Checker check("employer");
+  EmployerState employer;
+  const uint8_t status = r.U8();
+  check.Require(status >= 1 && status <= 3, fmt::format("status {} is not 1, 2 or 3", status));
+  employer.status = static_cast<EmployerStatus>(status);
+  employer.employer_rate = RatePpm{r.U32()};
+  check.Rate(employer.employer_rate.value, "employer rate");
+  employer.employee_rate = RatePpm{r.U32()};
+  check.Rate(employer.employee_rate.value, "employee rate");
+  employer.paid_up_to_month = r.U32();
+  check.MonthOrZero(employer.paid_up_to_month, "paid-up-to month");
+  employer.suspense = Fen{r.I64()};
+  check.Require(employer.suspense >= Fen{0}, "suspense is negative");
+  employer.normal_accounts = r.U32();
+  const uint8_t has_remittance = r.U8();
+  check.Flag(has_remittance, "remittance flag");
+  if (has_remittance == 1) {
+    OpenRemittanceState remittance;
+    remittance.remittance_id = r.U64();
+    const uint8_t kind = r.U8();
+    check.Require(kind == 1 || kind == 2, fmt::format("remittance kind {} is not 1 or 2", kind));
+    remittance.kind = static_cast<RemittanceKind>(kind);
+    remittance.from_month = r.U32();
+    check.MonthOrZero(remittance.from_month, "remittance from month");
+    remittance.to_month = r.U32();
+    check.MonthOrZero(remittance.to_month, "remittance to month");
+    remittance.total = Fen{r.I64()};
+    remittance.allocated = Fen{r.I64()};
+    remittance.allocations = r.U32();
+    employer.remittance = remittance;
+  }
+  const uint16_t reductions_count = r.U16();
+  check.Require(
+      reductions_count <= kGrantsPerEmployerMax,
+      fmt::format("{} rate reductions, more than {}", reductions_count, kGrantsPerEmployerMax));
+  for (uint16_t i = 0; i < reductions_count && r.ok(); ++i) {
+    RateReduction reduction;
+    const uint32_t from_month = r.U32();
+    const uint32_t to_month = r.U32();
+    reduction.months = check.Months(from_month, to_month, "rate reduction");
+    reduction.employer_rate = RatePpm{r.U32()};
+    check.Rate(reduction.employer_rate.value, "reduced employer rate");
+    reduction.employee_rate = RatePpm{r.U32()};
+    check.Rate(reduction.employee_rate.value, "reduced employee rate");
+    employer.reductions.push_back(reduction);
+  }
+  const uint16_t deferrals_count = r.U16();
+  check.Require(deferrals_count <= kGrantsPerEmployerMax,
+                fmt::format("{} deferrals, more than {}", deferrals_count, kGrantsPerEmployerMax));
+  for (uint16_t i = 0; i < deferrals_count && r.ok(); ++i) {
+    const uint32_t from_month = r.U32();
+    const uint32_t to_month = r.U32();
+    employer.deferrals.push_back(check.Months(from_month, to_month, "deferral"));
+  }
+  employer.version = r.U64();
+  check.Require(employer.version >= 1, "version is 0 (every employer has its registration)");
+  HPF_RETURN_IF_ERROR(check.Finish(r, value.size()));
+  return employer;
+}
+
+std::string EncodeAccountState(const AccountState& account) {
+  std::string value;
+  ByteWriter w(&value);
+  w.U8(kStateFormat);
+  w.U8(static_cast<uint8_t>(account.status));
+  w.U8(account.frozen ? 1 : 0);
+  w.U64(account.employer.value);
+  w.I64(account.contribution_base.value);
+  w.I64(account.balance.value);
+  w.U32(account.paid_up_to_month);
+  w.U8(account.interest.has_value() ? 1 : 0);
+  if (account.interest.has_value()) EncodeInterest(w, *account.interest);
+  w.U64(account.version);
+  return value;
+}
+
+Result<AccountState> DecodeAccountState(std::string_view value) {
+  ByteReader r(value);
+  HPF_RETURN_IF_ERROR(CheckFormat(r, "account"));
+  Checker check("account");
+  AccountState account;
+  const uint8_t status = r.U8();
+  check.Require(status >= 1 && status <= 3, fmt::format("status {} is not 1, 2 or 3", status));
+  account.status = static_cast<AccountStatus>(status);
+  const uint8_t frozen = r.U8();
+  check.Flag(frozen, "frozen flag");
+  account.frozen = frozen == 1;
+  account.employer = EmployerId{r.U64()};
+  account.contribution_base = Fen{r.I64()};
+  account.balance = Fen{r.I64()};
+  account.paid_up_to_month = r.U32();
+  check.MonthOrZero(account.paid_up_to_month, "paid-up-to month");
+  const uint8_t has_interest = r.U8();
+  check.Flag(has_interest, "interest flag");
+  if (has_interest == 1) {
+    account.interest = DecodeInterest(r, check);
+    if (account.interest.has_value()) {
+      check.Require(account.interest->balance() == account.balance,
+                    fmt::format("interest balance {} differs from the balance {}",
+                                account.interest->balance().value, account.balance.value));
+    }
+  }
+  account.version = r.U64();
+  check.Require(account.version >= 1, "version is 0 (every account has its opening)");
+  HPF_RETURN_IF_ERROR(check.Finish(r, value.size()));
+  return account;
+}
+
+Result<State> LoadState(const events::EventLog& log) {
+  State state;
+  Status inner;
+  const auto fail = [&inner](std::string_view key, const Status& status) {
+    inner = CorruptionError(fmt::format("stored state '{}': {}", key, status.message()));
+    return false;
+  };
+  HPF_RETURN_IF_ERROR(
+      log.ScanState(kEmployerStatePrefix, [&](std::string_view key, std::string_view value) {
+        auto id = ParseEmployerStateKey(key);
+        if (!id.has_value()) return fail(key, id.error());
+        auto employer = DecodeEmployerState(value);
+        if (!employer.has_value()) return fail(key, employer.error());
+        state.employers.emplace(*id, std::move(employer).value());
+        return true;
+      }));
+  HPF_RETURN_IF_ERROR(inner);
+  HPF_RETURN_IF_ERROR(
+      log.ScanState(kAccountStatePrefix, [&](std::string_view key, std::string_view value) {
+        auto id = ParseAccountStateKey(key);
+        if (!id.has_value()) return fail(key, id.error());
+        auto account = DecodeAccountState(value);
+        if (!account.has_value()) return fail(key, account.error());
+        state.accounts.emplace(*id, std::move(account).value());
+        return true;
+      }));
+  HPF_RETURN_IF_ERROR(inner);
+  HPF_RETURN_IF_ERROR(
+      log.ScanState(kReversedStatePrefix, [&](std::string_view key, std::string_view value) {
+        auto position = ParseReversedStateKey(key);
+        if (!position.has_value()) return fail(key, position.error());
+        const Status mark = DecodeReversedMark(value);
+        if (!mark.ok()) return fail(key, mark);
+        state.reversed_positions.insert(*position);
+        return true;
+      }));
+  HPF_RETURN_IF_ERROR(inner);
+
+  // What ties the entries together: one O(n) pass, once per open.
+  std::map<EmployerId, uint32_t> normal_accounts;
+  for (const auto& [id, account] : state.accounts) {
+    if (state.employer(account.employer) == nullptr) {
+      return CorruptionError(fmt::format("stored state '{}': its employer {} is not stored",
+                                         AccountStateKey(id), account.employer.value));
+    }
+    if (account.status == AccountStatus::kNormal) ++normal_accounts[account.employer];
+  }
+  for (const auto& [id, employer] : state.employers) {
+    const uint32_t counted = normal_accounts[id];
+    if (employer.normal_accounts != counted) {
+      return CorruptionError(
+          fmt::format("stored state '{}': normal_accounts is {} but {} normal accounts are stored",
+                      EmployerStateKey(id), employer.normal_accounts, counted));
+    }
+  }
+  return state;
+}
+
+}  // namespace hpf::ledger::internal

@@ -1,0 +1,61 @@
+// ledger/internal/state_codec.h — the write model's stored form: one key and value per employer
+// and per personal account, written as state deltas in the same WriteBatch as the records that
+// changed them (DESIGN principle 4), and read back when the sequencer opens.
+//
+// Keys are "employer/<id>", "account/<id>" and "reversed/<position>" (State's set of records
+// already reversed, one key each) with the number in decimal, no leading zeros. Values start
+// with a format byte, then every field of EmployerState / AccountState as fixed-width
+// little-endian integers (layouts in state_codec.cc); a reversed position's value is the
+// format byte alone. Format 1 is the only one so
+// far; until the first release it may still gain fields, afterwards a new field means format
+// 2 and decoders keep reading 1. A field added to the state structs fails to compile in
+// state_codec.cc until it is encoded.
+//
+// Stored bytes are untrusted (STYLE 5.5): decoding checks the length, the format byte, every
+// enum and flag, months, rates and the interest accumulator's invariants, and answers
+// kCorruption naming what is wrong; nothing decoded is trusted before that.
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "events/event_log.h"
+#include "events/status.h"
+#include "ledger/commands.h"
+#include "ledger/state.h"
+
+namespace hpf::ledger::internal {
+
+inline constexpr std::string_view kEmployerStatePrefix = "employer/";
+inline constexpr std::string_view kAccountStatePrefix = "account/";
+inline constexpr std::string_view kReversedStatePrefix = "reversed/";
+
+// The format byte this build writes (and the only one it reads).
+inline constexpr uint8_t kStateFormat = 1;
+
+std::string EmployerStateKey(EmployerId id);
+std::string AccountStateKey(AccountId id);
+std::string ReversedStateKey(uint64_t position);
+// The number in a key; kCorruption unless the key is the prefix and a canonical decimal u64.
+Result<EmployerId> ParseEmployerStateKey(std::string_view key);
+Result<AccountId> ParseAccountStateKey(std::string_view key);
+Result<uint64_t> ParseReversedStateKey(std::string_view key);
+
+// REQUIRES: the state satisfies the invariants the decoder checks (it came from Evolve()).
+std::string EncodeEmployerState(const EmployerState& employer);
+std::string EncodeAccountState(const AccountState& account);
+std::string EncodeReversedMark();
+
+Result<EmployerState> DecodeEmployerState(std::string_view value);
+Result<AccountState> DecodeAccountState(std::string_view value);
+Status DecodeReversedMark(std::string_view value);
+
+// The whole write model from the log's stored state (EventLog::ScanState over the three
+// prefixes); reads no records. Also checks what ties entries together: every account's
+// employer is registered and each employer's normal_accounts counts its normal accounts.
+// kCorruption naming the key otherwise; the log's read errors as they come.
+Result<State> LoadState(const events::EventLog& log);
+
+}  // namespace hpf::ledger::internal

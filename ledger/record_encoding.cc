@@ -1,0 +1,520 @@
+// ledger/record_encoding.cc
+//
+// One Table() overload per Fact alternative builds its schema table. The union member comes
+// from the table type Table() returns (FlatBuffers' EventTraits), so a fact can never be
+// recorded with one table's type and another's bytes; the test checks that the table's name is
+// the fact's name.
+#include "ledger/record_encoding.h"
+
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "ledger/calendar.h"
+#include "ledger/internal/codec_support.h"
+
+namespace hpf::ledger {
+
+namespace {
+
+namespace fb = ::flatbuffers;
+using internal::FieldCount;
+
+// A field added to a fact stops the build here: record it below (and in the test).
+static_assert(FieldCount<EmployerRegistered>() == 1);
+static_assert(FieldCount<RegisterEmployer>() == 7, "record the new field of EmployerRegistered");
+static_assert(FieldCount<EmployerRatesChanged>() == 4, "record the new field");
+static_assert(FieldCount<EmployerSealed>() == 1, "record the new field of EmployerSealed");
+static_assert(FieldCount<AccountOpened>() == 1);
+static_assert(FieldCount<OpenAccount>() == 5, "record the new field of AccountOpened");
+static_assert(FieldCount<AccountBaseChanged>() == 4, "record the new field");
+static_assert(FieldCount<AccountSealed>() == 2, "record the new field of AccountSealed");
+static_assert(FieldCount<AccountUnsealed>() == 5, "record the new field of AccountUnsealed");
+static_assert(FieldCount<AccountFrozen>() == 3, "record the new field of AccountFrozen");
+static_assert(FieldCount<AccountUnfrozen>() == 3, "record the new field of AccountUnfrozen");
+static_assert(FieldCount<AccountClosed>() == 2, "record the new field of AccountClosed");
+static_assert(FieldCount<BankReceiptRecorded>() == 1);
+static_assert(FieldCount<RecordBankReceipt>() == 5, "record the new field");
+static_assert(FieldCount<RemittanceOpened>() == 1);
+static_assert(FieldCount<OpenRemittance>() == 8, "record the new field of RemittanceOpened");
+static_assert(FieldCount<ContributionAllocated>() == 10, "record the new field");
+static_assert(FieldCount<RemittanceCompleted>() == 6, "record the new field");
+static_assert(FieldCount<YearEndInterestCredited>() == 5, "record the new field");
+static_assert(FieldCount<EmployerClosed>() == 1, "record the new field of EmployerClosed");
+static_assert(FieldCount<EmployerReopened>() == 2, "record the new field of EmployerReopened");
+static_assert(FieldCount<EmployerRateReductionGranted>() == 1);
+static_assert(FieldCount<GrantRateReduction>() == 6, "record the new field");
+static_assert(FieldCount<EmployerDeferralGranted>() == 1);
+static_assert(FieldCount<GrantDeferral>() == 4, "record the new field");
+static_assert(FieldCount<RecordReversed>() == 1);
+static_assert(FieldCount<ReverseRecord>() == 5, "record the new field of RecordReversed");
+static_assert(FieldCount<ReversalTarget>() == 4, "record or read the new field");
+static_assert(static_cast<uint8_t>(ReversalReason::kBankReturned) ==
+                      static_cast<uint8_t>(schema::ReversalReason::BankReturned) &&
+                  static_cast<uint8_t>(ReversalReason::kOther) ==
+                      static_cast<uint8_t>(schema::ReversalReason::Other),
+              "ReversalReason mirrors the schema's values");
+
+schema::BusinessType BusinessTypeOf(RemittanceKind kind) {
+  switch (kind) {
+    case RemittanceKind::kRegular:
+      return schema::BusinessType::Remittance;
+    case RemittanceKind::kBackPayment:
+      break;
+  }
+  HPF_ASSERT(kind == RemittanceKind::kBackPayment);  // one of its enumerators (Decide checked)
+  return schema::BusinessType::BackPayment;
+}
+
+fb::Offset<schema::EmployerRegistered> Table(fb::FlatBufferBuilder& fbb,
+                                             const EmployerRegistered& f) {
+  const RegisterEmployer& t = f.terms;
+  const auto code = fbb.CreateString(t.unified_social_credit_code);
+  const auto name = fbb.CreateString(t.name);
+  const auto bank_code = fbb.CreateString(t.bank_code);
+  schema::EmployerRegisteredBuilder b(fbb);
+  b.add_employer_id(t.employer.value);
+  b.add_unified_social_credit_code(code);
+  b.add_name(name);
+  b.add_bank_code(bank_code);
+  b.add_employer_rate_ppm(t.employer_rate.value);
+  b.add_employee_rate_ppm(t.employee_rate.value);
+  b.add_first_contribution_month(t.first_contribution_month);
+  return b.Finish();
+}
+
+fb::Offset<schema::EmployerRatesChanged> Table(fb::FlatBufferBuilder& fbb,
+                                               const EmployerRatesChanged& f) {
+  schema::EmployerRatesChangedBuilder b(fbb);
+  b.add_employer_id(f.employer.value);
+  b.add_employer_rate_ppm(f.employer_rate.value);
+  b.add_employee_rate_ppm(f.employee_rate.value);
+  b.add_from_month(f.from_month);
+  return b.Finish();
+}
+
+fb::Offset<schema::EmployerRateReductionGranted> Table(fb::FlatBufferBuilder& fbb,
+                                                       const EmployerRateReductionGranted& f) {
+  const GrantRateReduction& t = f.terms;
+  const auto approval = fbb.CreateString(t.approval_reference);
+  schema::EmployerRateReductionGrantedBuilder b(fbb);
+  b.add_employer_id(t.employer.value);
+  b.add_employer_rate_ppm(t.employer_rate.value);
+  b.add_employee_rate_ppm(t.employee_rate.value);
+  b.add_from_month(t.from_month);
+  b.add_to_month(t.to_month);
+  b.add_approval_reference(approval);
+  return b.Finish();
+}
+
+fb::Offset<schema::EmployerDeferralGranted> Table(fb::FlatBufferBuilder& fbb,
+                                                  const EmployerDeferralGranted& f) {
+  const GrantDeferral& t = f.terms;
+  const auto approval = fbb.CreateString(t.approval_reference);
+  schema::EmployerDeferralGrantedBuilder b(fbb);
+  b.add_employer_id(t.employer.value);
+  b.add_from_month(t.from_month);
+  b.add_to_month(t.to_month);
+  b.add_approval_reference(approval);
+  return b.Finish();
+}
+
+// reason and approval_reference: the fact has neither.
+fb::Offset<schema::EmployerSealed> Table(fb::FlatBufferBuilder& fbb, const EmployerSealed& f) {
+  schema::EmployerSealedBuilder b(fbb);
+  b.add_employer_id(f.employer.value);
+  return b.Finish();
+}
+
+// reason and approval_reference: the fact has neither.
+fb::Offset<schema::EmployerClosed> Table(fb::FlatBufferBuilder& fbb, const EmployerClosed& f) {
+  schema::EmployerClosedBuilder b(fbb);
+  b.add_employer_id(f.employer.value);
+  return b.Finish();
+}
+
+fb::Offset<schema::EmployerReopened> Table(fb::FlatBufferBuilder& fbb, const EmployerReopened& f) {
+  schema::EmployerReopenedBuilder b(fbb);
+  b.add_employer_id(f.employer.value);
+  b.add_first_contribution_month(f.first_contribution_month);
+  return b.Finish();
+}
+
+// identity_digest: the fact has none. contributor_kind follows from the employer: every
+// account of part 1 is opened under a registered employer (flexible employment, employer 0,
+// is not a command yet).
+fb::Offset<schema::AccountOpened> Table(fb::FlatBufferBuilder& fbb, const AccountOpened& f) {
+  const OpenAccount& t = f.terms;
+  schema::AccountOpenedBuilder b(fbb);
+  b.add_account_id(t.account.value);
+  b.add_employer_id(t.employer.value);
+  b.add_contributor_kind(t.employer.value != 0 ? schema::ContributorKind::Employee
+                                               : schema::ContributorKind::FlexibleEmployment);
+  b.add_person_id(t.person_id);
+  b.add_contribution_base_fen(t.contribution_base.value);
+  b.add_first_contribution_month(t.first_contribution_month);
+  return b.Finish();
+}
+
+fb::Offset<schema::AccountBaseChanged> Table(fb::FlatBufferBuilder& fbb,
+                                             const AccountBaseChanged& f) {
+  schema::AccountBaseChangedBuilder b(fbb);
+  b.add_account_id(f.account.value);
+  b.add_employer_id(f.employer.value);
+  b.add_contribution_base_fen(f.contribution_base.value);
+  b.add_from_month(f.from_month);
+  return b.Finish();
+}
+
+// reason: the fact has none.
+fb::Offset<schema::AccountSealed> Table(fb::FlatBufferBuilder& fbb, const AccountSealed& f) {
+  schema::AccountSealedBuilder b(fbb);
+  b.add_account_id(f.account.value);
+  b.add_employer_id(f.employer.value);
+  return b.Finish();
+}
+
+fb::Offset<schema::AccountUnsealed> Table(fb::FlatBufferBuilder& fbb, const AccountUnsealed& f) {
+  schema::AccountUnsealedBuilder b(fbb);
+  b.add_account_id(f.account.value);
+  b.add_employer_id(f.employer.value);
+  b.add_previous_employer_id(f.previous_employer.value);
+  b.add_contribution_base_fen(f.contribution_base.value);
+  b.add_first_contribution_month(f.first_contribution_month);
+  return b.Finish();
+}
+
+fb::Offset<schema::AccountFrozen> Table(fb::FlatBufferBuilder& fbb, const AccountFrozen& f) {
+  const auto order = fbb.CreateString(f.court_order_reference);
+  const auto authority = fbb.CreateString(f.authority);
+  schema::AccountFrozenBuilder b(fbb);
+  b.add_account_id(f.account.value);
+  b.add_court_order_reference(order);
+  b.add_authority(authority);
+  return b.Finish();
+}
+
+fb::Offset<schema::AccountUnfrozen> Table(fb::FlatBufferBuilder& fbb, const AccountUnfrozen& f) {
+  const auto order = fbb.CreateString(f.court_order_reference);
+  const auto authority = fbb.CreateString(f.authority);
+  schema::AccountUnfrozenBuilder b(fbb);
+  b.add_account_id(f.account.value);
+  b.add_court_order_reference(order);
+  b.add_authority(authority);
+  return b.Finish();
+}
+
+// reason, cause_kind and cause_id: the fact has none.
+fb::Offset<schema::AccountClosed> Table(fb::FlatBufferBuilder& fbb, const AccountClosed& f) {
+  schema::AccountClosedBuilder b(fbb);
+  b.add_account_id(f.account.value);
+  b.add_employer_id(f.employer.value);
+  return b.Finish();
+}
+
+fb::Offset<schema::BankReceiptRecorded> Table(fb::FlatBufferBuilder& fbb,
+                                              const BankReceiptRecorded& f) {
+  const RecordBankReceipt& t = f.terms;
+  const auto bank_code = fbb.CreateString(t.bank_code);
+  const auto reference = fbb.CreateString(t.bank_reference);
+  schema::BankReceiptRecordedBuilder b(fbb);
+  b.add_employer_id(t.employer.value);
+  b.add_bank_code(bank_code);
+  b.add_bank_reference(reference);
+  b.add_amount_fen(t.amount.value);
+  b.add_deposit_id(t.deposit_id);
+  return b.Finish();
+}
+
+fb::Offset<schema::RemittanceOpened> Table(fb::FlatBufferBuilder& fbb, const RemittanceOpened& f) {
+  const OpenRemittance& t = f.terms;
+  const auto list_reference = fbb.CreateString(t.list_reference);
+  schema::RemittanceOpenedBuilder b(fbb);
+  b.add_remittance_id(t.remittance_id);
+  b.add_employer_id(t.employer.value);
+  b.add_business_type(BusinessTypeOf(t.kind));
+  b.add_from_month(t.from_month);
+  b.add_to_month(t.to_month);
+  b.add_accounts_count(t.accounts_count);
+  b.add_total_fen(t.total.value);
+  b.add_list_reference(list_reference);
+  return b.Finish();
+}
+
+fb::Offset<schema::ContributionAllocated> Table(fb::FlatBufferBuilder& fbb,
+                                                const ContributionAllocated& f) {
+  schema::ContributionAllocatedBuilder b(fbb);
+  b.add_remittance_id(f.remittance_id);
+  b.add_employer_id(f.employer.value);
+  b.add_account_id(f.account.value);
+  b.add_business_type(BusinessTypeOf(f.kind));
+  b.add_contribution_month(f.month);
+  b.add_contribution_base_fen(f.contribution_base.value);
+  b.add_employer_rate_ppm(f.employer_rate.value);
+  b.add_employee_rate_ppm(f.employee_rate.value);
+  b.add_employer_amount_fen(f.employer_amount.value);
+  b.add_employee_amount_fen(f.employee_amount.value);
+  return b.Finish();
+}
+
+fb::Offset<schema::RemittanceCompleted> Table(fb::FlatBufferBuilder& fbb,
+                                              const RemittanceCompleted& f) {
+  schema::RemittanceCompletedBuilder b(fbb);
+  b.add_remittance_id(f.remittance_id);
+  b.add_employer_id(f.employer.value);
+  b.add_business_type(BusinessTypeOf(f.kind));
+  b.add_allocations_count(f.allocations_count);
+  b.add_total_fen(f.total.value);
+  b.add_paid_up_to_month(f.paid_up_to_month);
+  return b.Finish();
+}
+
+// The interest year gives the period: [1 July, next 1 July), the credit's value date.
+// settlement_id: the fact has none.
+fb::Offset<schema::YearEndInterestCredited> Table(fb::FlatBufferBuilder& fbb,
+                                                  const YearEndInterestCredited& f) {
+  const auto year = InterestYear::FromStartingYear(f.interest_year);
+  HPF_ASSERT(year.has_value());  // Decide checked the year
+  std::vector<schema::InterestSegment> segments;
+  segments.reserve(f.segments.size());
+  for (const InterestSegment& segment : f.segments) {
+    segments.emplace_back(segment.from.yyyymmdd(), segment.rate.value, segment.fen_days.value);
+  }
+  const auto segments_offset = fbb.CreateVectorOfStructs(segments);
+  schema::YearEndInterestCreditedBuilder b(fbb);
+  b.add_account_id(f.account.value);
+  b.add_from_date(year->FirstDay().yyyymmdd());
+  b.add_until_date(year->CreditValueDate().yyyymmdd());
+  b.add_day_basis(static_cast<uint16_t>(f.day_basis));
+  b.add_segments(segments_offset);
+  b.add_interest_fen(f.interest.value);
+  return b.Finish();
+}
+
+fb::Offset<schema::RecordReversed> Table(fb::FlatBufferBuilder& fbb, const RecordReversed& f) {
+  const ReverseRecord& t = f.terms;
+  HPF_ASSERT(t.target != nullptr);  // Decide() accepts only a resolved reversal
+  const auto note = fbb.CreateString(t.note);
+  const auto approval = fbb.CreateString(t.approval_reference);
+  const schema::Digest hash(
+      fb::span<const uint8_t, 32>(t.target->record_hash.data(), t.target->record_hash.size()));
+  schema::RecordReversedBuilder b(fbb);
+  b.add_reversed_position(t.position);
+  b.add_reversed_record_hash(&hash);
+  b.add_reason(static_cast<schema::ReversalReason>(t.reason));
+  b.add_note(note);
+  b.add_approval_reference(approval);
+  return b.Finish();
+}
+
+// The schema table a fact type is recorded as: what its Table() overload builds. A Fact
+// alternative without an overload fails to compile here.
+template <typename Offset>
+struct OffsetTarget;
+template <typename T>
+struct OffsetTarget<fb::Offset<T>> {
+  using type = T;
+};
+template <typename F>
+using TableOf = typename OffsetTarget<decltype(Table(std::declval<fb::FlatBufferBuilder&>(),
+                                                     std::declval<const F&>()))>::type;
+
+template <typename F>
+constexpr schema::Event kEventOf = schema::EventTraits<TableOf<F>>::enum_value;
+
+schema::Posting ToSchema(const Posting& posting) {
+  return schema::Posting(static_cast<uint32_t>(posting.gl_account),
+                         static_cast<schema::Side>(posting.side),
+                         static_cast<schema::EntityKind>(posting.subledger), 0,
+                         posting.subledger_id, posting.amount.value);
+}
+
+// --- reading back the facts a reversal can negate ---
+
+std::string_view Text(const fb::String* text) {
+  return text == nullptr ? std::string_view() : text->string_view();
+}
+
+Result<RemittanceKind> KindOf(schema::BusinessType type) {
+  switch (type) {
+    case schema::BusinessType::Remittance:
+      return RemittanceKind::kRegular;
+    case schema::BusinessType::BackPayment:
+      return RemittanceKind::kBackPayment;
+    default:
+      return CorruptionError(
+          fmt::format("business type {} is not a remittance's", static_cast<int>(type)));
+  }
+}
+
+Result<Date> DateOf(uint32_t yyyymmdd, std::string_view field) {
+  auto date = Date::FromYyyymmdd(yyyymmdd);
+  if (!date.has_value()) {
+    return CorruptionError(fmt::format("{}: {}", field, date.error().message()));
+  }
+  return *date;
+}
+
+ReversibleFact Read(const schema::BankReceiptRecorded& t) {
+  return BankReceiptRecorded{
+      RecordBankReceipt{.employer = EmployerId{t.employer_id()},
+                        .bank_code = std::string(Text(t.bank_code())),
+                        .bank_reference = std::string(Text(t.bank_reference())),
+                        .amount = Fen{t.amount_fen()},
+                        .deposit_id = t.deposit_id()}};
+}
+
+Result<ReversibleFact> Read(const schema::ContributionAllocated& t) {
+  HPF_ASSIGN_OR_RETURN(const RemittanceKind kind, KindOf(t.business_type()));
+  return ReversibleFact(ContributionAllocated{.remittance_id = t.remittance_id(),
+                                              .employer = EmployerId{t.employer_id()},
+                                              .account = AccountId{t.account_id()},
+                                              .kind = kind,
+                                              .month = t.contribution_month(),
+                                              .contribution_base = Fen{t.contribution_base_fen()},
+                                              .employer_rate = RatePpm{t.employer_rate_ppm()},
+                                              .employee_rate = RatePpm{t.employee_rate_ppm()},
+                                              .employer_amount = Fen{t.employer_amount_fen()},
+                                              .employee_amount = Fen{t.employee_amount_fen()}});
+}
+
+Result<ReversibleFact> Read(const schema::YearEndInterestCredited& t) {
+  HPF_ASSIGN_OR_RETURN(const Date from, DateOf(t.from_date(), "from_date"));
+  auto year = InterestYear::Containing(from);
+  if (!year.has_value() || year->FirstDay() != from) {
+    return CorruptionError(
+        fmt::format("from_date {} is not the first day of an interest year", t.from_date()));
+  }
+  if (t.until_date() != year->CreditValueDate().yyyymmdd()) {
+    return CorruptionError(fmt::format("until_date {} is not the credit value date {} of its year",
+                                       t.until_date(), year->CreditValueDate().yyyymmdd()));
+  }
+  auto basis = DayBasisFromDays(t.day_basis());
+  if (!basis.has_value()) {
+    return CorruptionError(fmt::format("day_basis: {}", basis.error().message()));
+  }
+  YearEndInterestCredited fact{.account = AccountId{t.account_id()},
+                               .interest_year = year->starting_year(),
+                               .segments = {},
+                               .day_basis = *basis,
+                               .interest = Fen{t.interest_fen()}};
+  if (t.segments() != nullptr) {
+    for (const schema::InterestSegment* segment : *t.segments()) {
+      HPF_ASSIGN_OR_RETURN(const Date segment_from, DateOf(segment->from_date(), "segment"));
+      fact.segments.push_back(
+          InterestSegment{.from = segment_from,
+                          .rate = RatePpm{segment->rate_ppm()},
+                          .fen_days = FenDays{segment->accumulator_fen_days()}});
+    }
+  }
+  return ReversibleFact(std::move(fact));
+}
+
+}  // namespace
+
+StreamRef StreamOf(const Fact& fact) {
+  using K = schema::EntityKind;
+  return std::visit(
+      [](const auto& f) -> StreamRef {
+        using F = std::decay_t<decltype(f)>;
+        if constexpr (std::is_same_v<F, EmployerRegistered> ||
+                      std::is_same_v<F, EmployerRateReductionGranted> ||
+                      std::is_same_v<F, EmployerDeferralGranted> ||
+                      std::is_same_v<F, BankReceiptRecorded> ||
+                      std::is_same_v<F, RemittanceOpened>) {
+          return {K::Employer, f.terms.employer.value};
+        } else if constexpr (std::is_same_v<F, EmployerRatesChanged> ||
+                             std::is_same_v<F, EmployerSealed> ||
+                             std::is_same_v<F, EmployerClosed> ||
+                             std::is_same_v<F, EmployerReopened> ||
+                             std::is_same_v<F, RemittanceCompleted>) {
+          return {K::Employer, f.employer.value};
+        } else if constexpr (std::is_same_v<F, AccountOpened>) {
+          return {K::Account, f.terms.account.value};
+        } else if constexpr (std::is_same_v<F, AccountBaseChanged> ||
+                             std::is_same_v<F, AccountSealed> ||
+                             std::is_same_v<F, AccountUnsealed> ||
+                             std::is_same_v<F, AccountFrozen> ||
+                             std::is_same_v<F, AccountUnfrozen> ||
+                             std::is_same_v<F, AccountClosed> ||
+                             std::is_same_v<F, ContributionAllocated> ||
+                             std::is_same_v<F, YearEndInterestCredited>) {
+          return {K::Account, f.account.value};
+        } else if constexpr (std::is_same_v<F, RecordReversed>) {
+          // The reversed record's stream (schemas/events.fbs).
+          HPF_ASSERT(f.terms.target != nullptr);
+          HPF_ASSERT(f.terms.target->original.has_value());
+          return std::visit([](const auto& original) { return StreamOf(Fact(original)); },
+                            *f.terms.target->original);
+        } else {
+          static_assert(sizeof(F) == 0, "name the stream of the new fact");
+        }
+      },
+      fact);
+}
+
+schema::Event EventTypeOf(const Fact& fact) {
+  return std::visit([](const auto& f) { return kEventOf<std::decay_t<decltype(f)>>; }, fact);
+}
+
+std::span<const uint8_t> EncodeFact(events::RecordBuilder& builder, const CommandHeader& header,
+                                    const Fact& fact, const FactEnvelope& envelope) {
+  HPF_ASSERT(envelope.command_part < envelope.command_parts);
+  HPF_ASSERT(envelope.stream_version >= 1);
+  fb::FlatBufferBuilder& fbb = builder.fbb();
+  const fb::Offset<void> payload =
+      std::visit([&fbb](const auto& f) { return Table(fbb, f).Union(); }, fact);
+  const std::vector<Posting> postings = PostingsOf(fact);
+  std::vector<schema::Posting> lines;
+  lines.reserve(postings.size());
+  for (const Posting& posting : postings) lines.push_back(ToSchema(posting));
+  const StreamRef stream = StreamOf(fact);
+  // A reversal takes the reversed record's value date (schemas/events.fbs RecordReversed).
+  const auto* reversal = std::get_if<RecordReversed>(&fact);
+  const uint32_t effective_date =
+      reversal != nullptr ? reversal->terms.target->effective_date : header.effective_date;
+  return builder.Finish({.effective_date = effective_date,
+                         .stream_kind = stream.kind,
+                         .stream_id = stream.id,
+                         .stream_version = envelope.stream_version,
+                         .idempotency_key = header.idempotency_key,
+                         .command_hash = envelope.command_hash,
+                         .command_part = envelope.command_part,
+                         .command_parts = envelope.command_parts,
+                         .actor = header.actor,
+                         .channel = header.channel},
+                        EventTypeOf(fact), payload, lines);
+}
+
+Result<ReversalTarget> ReadReversalTarget(const schema::Record& record,
+                                          const events::Digest& record_hash) {
+  ReversalTarget target;
+  target.event_type = std::string(events::EventTypeName(record.payload_type()));
+  target.effective_date = record.envelope()->effective_date();
+  target.record_hash = record_hash;
+  Result<ReversibleFact> original = CorruptionError("not read");
+  switch (record.payload_type()) {
+    case schema::Event::BankReceiptRecorded:
+      original = Read(*record.payload_as_BankReceiptRecorded());
+      break;
+    case schema::Event::ContributionAllocated:
+      original = Read(*record.payload_as_ContributionAllocated());
+      break;
+    case schema::Event::YearEndInterestCredited:
+      original = Read(*record.payload_as_YearEndInterestCredited());
+      break;
+    default:
+      return target;  // nothing a reversal negates
+  }
+  if (!original.has_value()) {
+    return CorruptionError(fmt::format("record at position {} ({}): {}",
+                                       events::RecordPosition(record).value, target.event_type,
+                                       original.error().message()));
+  }
+  target.original = std::move(original).value();
+  return target;
+}
+
+}  // namespace hpf::ledger

@@ -1,0 +1,764 @@
+// ledger/sequencer.cc
+//
+// Bookkeeping, all on the sequencer's thread:
+// - `building` is the group being decided; `in_flight` the groups handed to the log, oldest
+//   first. Groups have sequence numbers from 1 and complete strictly in order.
+// - A Slot holds one command's answer: final at decision time (rejection, duplicate found in
+//   the log, failure), or a PositionCell that its group fills in when durable (an accepted
+//   command, or a duplicate of an accepted command still in flight).
+// - A Submission is answered once group `wait_for` is durable: the newest group holding an
+//   accepted command when its last command was decided, since every answer may depend on
+//   any of them. Submissions are decided in order, so `wait_for` never decreases and
+//   `waiting` is answered front to back.
+// - After the first failed group (`failed_seq`), the answers of every command decided while
+//   that group or a later one was being built become kFailed; earlier answers stand.
+#include "ledger/sequencer.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/core.h>
+
+#include "events/hash_chain.h"
+#include "events/record.h"
+#include "ledger/calendar.h"
+#include "ledger/decide.h"
+#include "ledger/internal/command_hash.h"
+#include "ledger/internal/state_codec.h"
+#include "ledger/record_encoding.h"
+
+namespace hpf::ledger {
+
+namespace {
+
+using events::GlobalPosition;
+
+// A group is closed once it holds group_records_max records; its last command may add up to
+// kCommandRecordsMax - 1 more, which must still fit one AppendBatch.
+constexpr size_t kGroupRecordsDefault = events::kBatchRecordsMax - events::kCommandRecordsMax;
+static_assert(events::kCommandRecordsMax < events::kBatchRecordsMax, "a group holds a command");
+// Every record changes at most three stored entries (a reversal: its position, an account
+// and the account's employer).
+static_assert(3 * events::kBatchRecordsMax <= events::kStateDeltaEntriesMax,
+              "a group's state delta fits one AppendBatch");
+// The actor and the channel travel in every record's envelope; the log bounds records, and
+// these keep a command's records far below that bound whatever the body holds.
+constexpr size_t kActorBytesMax = 128;
+constexpr size_t kChannelBytesMax = 64;
+// A pipeline deeper than this only queues in the log (events::kQueuedBatchesMax).
+constexpr size_t kGroupsInFlightLimit = 64;
+
+// The first record's position of an accepted command, once its group is durable.
+struct PositionCell {
+  std::optional<GlobalPosition> position;
+};
+
+struct Slot {
+  std::optional<CommandResult> result;  // final at decision time
+  std::shared_ptr<const PositionCell> cell;
+  bool duplicate = false;   // with `cell`: a duplicate of a command still in flight
+  uint64_t decided_in = 0;  // the group being built when it was decided
+};
+
+struct Submission {
+  std::vector<Command> commands;
+  std::vector<Slot> slots;
+  size_t next = 0;  // the next command to decide
+  uint64_t wait_for = 0;
+  std::promise<std::vector<CommandResult>> done;
+};
+
+// The stored entities some facts change: what a group's state delta writes.
+struct Touched {
+  std::set<EmployerId> employers;
+  std::set<AccountId> accounts;
+  std::set<uint64_t> reversed_positions;
+
+  void Merge(const Touched& other) {
+    employers.insert(other.employers.begin(), other.employers.end());
+    accounts.insert(other.accounts.begin(), other.accounts.end());
+    reversed_positions.insert(other.reversed_positions.begin(), other.reversed_positions.end());
+  }
+};
+
+struct Group {
+  uint64_t seq = 0;
+  events::AppendBatch batch;
+  std::vector<std::shared_ptr<PositionCell>> cells;  // one per command of the batch
+  std::vector<std::string> keys;                     // idempotency keys it put in flight
+  Touched touched;
+};
+
+struct InflightKey {
+  events::Digest command_hash;
+  std::shared_ptr<PositionCell> cell;
+};
+
+struct Completion {
+  uint64_t seq;
+  Result<events::AppendResult> result;
+};
+
+using SharedAppend = std::shared_future<Result<events::AppendResult>>;
+
+// Every stored entity a fact may change: exactly what Evolve() touches. A new fact fails to
+// compile here until its entities are named.
+template <typename F>
+void Touch(const F& f, Touched& touched) {
+  if constexpr (std::is_same_v<F, EmployerRegistered> ||
+                std::is_same_v<F, EmployerRateReductionGranted> ||
+                std::is_same_v<F, EmployerDeferralGranted> ||
+                std::is_same_v<F, BankReceiptRecorded> || std::is_same_v<F, RemittanceOpened>) {
+    touched.employers.insert(f.terms.employer);
+  } else if constexpr (std::is_same_v<F, EmployerRatesChanged> ||
+                       std::is_same_v<F, EmployerSealed> || std::is_same_v<F, EmployerClosed> ||
+                       std::is_same_v<F, EmployerReopened> ||
+                       std::is_same_v<F, RemittanceCompleted>) {
+    touched.employers.insert(f.employer);
+  } else if constexpr (std::is_same_v<F, AccountOpened>) {
+    touched.accounts.insert(f.terms.account);
+    touched.employers.insert(f.terms.employer);  // its normal_accounts
+  } else if constexpr (std::is_same_v<F, AccountSealed> || std::is_same_v<F, AccountUnsealed> ||
+                       std::is_same_v<F, AccountClosed> ||
+                       std::is_same_v<F, ContributionAllocated>) {
+    touched.accounts.insert(f.account);
+    touched.employers.insert(f.employer);  // normal_accounts; suspense and remittance
+  } else if constexpr (std::is_same_v<F, AccountBaseChanged> || std::is_same_v<F, AccountFrozen> ||
+                       std::is_same_v<F, AccountUnfrozen> ||
+                       std::is_same_v<F, YearEndInterestCredited>) {
+    touched.accounts.insert(f.account);
+  } else if constexpr (std::is_same_v<F, RecordReversed>) {
+    touched.reversed_positions.insert(f.terms.position);
+    HPF_ASSERT(f.terms.target != nullptr);
+    HPF_ASSERT(f.terms.target->original.has_value());
+    // Undoing the original changes what the original changed.
+    std::visit([&touched](const auto& original) { Touch(original, touched); },
+               *f.terms.target->original);
+  } else {
+    static_assert(sizeof(F) == 0, "name the entities the new fact changes");
+  }
+}
+
+void Touch(const Fact& fact, Touched& touched) {
+  std::visit([&touched](const auto& f) { Touch(f, touched); }, fact);
+}
+
+// The touched entities as they were, to put back if a command cannot be appended after all.
+struct Backup {
+  std::map<EmployerId, std::optional<EmployerState>> employers;
+  std::map<AccountId, std::optional<AccountState>> accounts;
+  std::map<uint64_t, bool> reversed_positions;
+
+  Backup(const State& state, const Touched& touched) {
+    for (const EmployerId id : touched.employers) {
+      const EmployerState* employer = state.employer(id);
+      employers.emplace(id, employer == nullptr ? std::nullopt : std::optional(*employer));
+    }
+    for (const AccountId id : touched.accounts) {
+      const AccountState* account = state.account(id);
+      accounts.emplace(id, account == nullptr ? std::nullopt : std::optional(*account));
+    }
+    for (const uint64_t position : touched.reversed_positions) {
+      reversed_positions.emplace(position, state.reversed_positions.contains(position));
+    }
+  }
+
+  void Restore(State& state) const {
+    for (const auto& [id, employer] : employers) {
+      state.employers.erase(id);
+      if (employer.has_value()) state.employers.emplace(id, *employer);
+    }
+    for (const auto& [id, account] : accounts) {
+      state.accounts.erase(id);
+      if (account.has_value()) state.accounts.emplace(id, *account);
+    }
+    for (const auto& [position, present] : reversed_positions) {
+      if (present) {
+        state.reversed_positions.insert(position);
+      } else {
+        state.reversed_positions.erase(position);
+      }
+    }
+  }
+};
+
+CommandResult Reject(Rejection rejection, std::string message) {
+  return CommandRejected{RejectionDetail{rejection, std::move(message)}};
+}
+
+// Records live in 8-byte words so that every copy is aligned as VerifyRecord requires.
+std::vector<uint64_t> AlignedCopy(std::span<const uint8_t> bytes) {
+  std::vector<uint64_t> words((bytes.size() + 7) / 8, 0);
+  std::memcpy(words.data(), bytes.data(), bytes.size());
+  return words;
+}
+
+}  // namespace
+
+struct Sequencer::Impl {
+  // --- fixed after Open ---
+  events::EventLog* log = nullptr;
+  const PolicyBook* policy = nullptr;
+  size_t groups_in_flight_max = 0;
+  size_t group_records_max = 0;
+
+  // --- shared between threads, under mutex ---
+  std::mutex mutex;
+  std::condition_variable work_cv;    // the sequencer's thread waits for work
+  std::condition_variable space_cv;   // Submit() waits for queue room
+  std::condition_variable waiter_cv;  // the waiter waits for appends to wait on
+  std::deque<std::unique_ptr<Submission>> submitted;
+  size_t queued_commands = 0;  // submitted and not yet decided
+  std::deque<Completion> completions;
+  std::vector<std::promise<State>> snapshot_requests;
+  std::deque<std::pair<uint64_t, SharedAppend>> to_wait;
+  bool stopping = false;
+  bool waiter_stopping = false;
+  Status health;  // the failure that stopped the sequencer, for health() and Close()
+
+  std::mutex close_mutex;  // serialises Close()
+  bool closed = false;     // under close_mutex
+  std::thread thread;
+  std::thread waiter;
+
+  // --- the sequencer's thread only ---
+  State state;
+  std::unique_ptr<events::ChainHasher> sha256;
+  events::RecordBuilder builder;
+  std::deque<std::unique_ptr<Submission>> intake;   // taken from `submitted`, being decided
+  std::deque<std::unique_ptr<Submission>> waiting;  // decided, waiting for durability
+  std::unique_ptr<Group> building;
+  std::deque<std::unique_ptr<Group>> in_flight;
+  std::unordered_map<std::string, InflightKey> inflight_keys;
+  uint64_t last_nonempty = 0;    // the newest group holding an accepted command
+  uint64_t durable_through = 0;  // every group up to this one is durable
+  Status failed;                 // the first failure; OK while none
+  uint64_t failed_seq = 0;       // the group that failed first
+  bool failure_answered = false;
+
+  // ------------------------------------------------------------------ the threads
+  void Run() {
+    // Runs until Close(): each turn takes what arrived — completed appends, snapshot requests,
+    // submissions — then decides as much as the current group may hold and hands the group
+    // to the log when the pipeline has room.
+    while (true) {
+      std::deque<Completion> done;
+      std::vector<std::promise<State>> snapshots;
+      {
+        std::unique_lock lock(mutex);
+        work_cv.wait(lock, [&] { return HasWork(); });
+        if (Drained()) break;
+        done.swap(completions);
+        snapshots.swap(snapshot_requests);
+        while (!submitted.empty()) {
+          intake.push_back(std::move(submitted.front()));
+          submitted.pop_front();
+        }
+      }
+      for (Completion& completion : done) OnCompletion(completion);
+      for (std::promise<State>& snapshot : snapshots) snapshot.set_value(state);
+      DecideIntake();
+      if (CanSend()) Send();
+    }
+    HPF_ASSERT(waiting.empty());
+    {
+      std::lock_guard lock(mutex);
+      waiter_stopping = true;
+    }
+    waiter_cv.notify_one();
+  }
+
+  void WaitLoop() {
+    // Runs until the sequencer's thread has stopped: waits for each append in order and
+    // hands its result back.
+    while (true) {
+      std::pair<uint64_t, SharedAppend> item;
+      {
+        std::unique_lock lock(mutex);
+        waiter_cv.wait(lock, [&] { return waiter_stopping || !to_wait.empty(); });
+        if (to_wait.empty()) return;
+        item = std::move(to_wait.front());
+        to_wait.pop_front();
+      }
+      item.second.wait();
+      {
+        std::lock_guard lock(mutex);
+        completions.push_back(Completion{item.first, item.second.get()});
+      }
+      work_cv.notify_one();
+    }
+  }
+
+  // Under mutex (the thread-only fields read here are written only by the caller's thread).
+  bool HasWork() const {
+    return !completions.empty() || !snapshot_requests.empty() ||
+           ((!submitted.empty() || !intake.empty()) && CanDecide()) || CanSend() || Drained();
+  }
+  bool Drained() const {
+    return stopping && submitted.empty() && intake.empty() && in_flight.empty() &&
+           (building->cells.empty() || !failed.ok());
+  }
+  bool CanDecide() const {
+    return !failed.ok() || building->batch.record_count() < group_records_max;
+  }
+  bool CanSend() const {
+    return failed.ok() && !building->cells.empty() && in_flight.size() < groups_in_flight_max;
+  }
+
+  // ------------------------------------------------------------------ deciding
+  void DecideIntake() {
+    size_t decided = 0;
+    while (!intake.empty()) {
+      Submission& submission = *intake.front();
+      while (submission.next < submission.commands.size()) {
+        if (!CanDecide()) {
+          if (!CanSend()) break;  // the pipeline is full: wait for a completion
+          Send();
+        }
+        Decide1(submission.commands[submission.next], submission.slots[submission.next]);
+        ++submission.next;
+        ++decided;
+      }
+      if (submission.next < submission.commands.size()) break;
+      submission.wait_for = last_nonempty;
+      waiting.push_back(std::move(intake.front()));
+      intake.pop_front();
+      // An idle log gets a decided submission at once rather than after the whole backlog;
+      // while groups are in flight, the next one grows with what arrives meanwhile.
+      if (CanSend() && in_flight.empty()) Send();
+    }
+    if (decided > 0) {
+      {
+        std::lock_guard lock(mutex);
+        queued_commands -= decided;
+      }
+      space_cv.notify_all();
+    }
+    AnswerReady();
+  }
+
+  void Decide1(const Command& command, Slot& slot) {
+    slot.decided_in = building->seq;
+    if (!failed.ok()) {
+      slot.result = CommandFailed{failed};
+      return;
+    }
+    const CommandHeader& header = command.header;
+    const std::string& key = header.idempotency_key;
+    // The log's limit on keys: such a key cannot be in the log, so it is checked first.
+    if (key.size() > events::kIdempotencyKeyBytesMax) {
+      slot.result = Reject(Rejection::kTextFieldInvalid,
+                           fmt::format("idempotency key is {} bytes, at most {}", key.size(),
+                                       events::kIdempotencyKeyBytesMax));
+      return;
+    }
+    const events::Digest hash = internal::CommandHash(command, *sha256);
+    if (!key.empty()) {
+      if (auto it = inflight_keys.find(key); it != inflight_keys.end()) {
+        if (it->second.command_hash == hash) {
+          slot.cell = it->second.cell;
+          slot.duplicate = true;
+        } else {
+          slot.result = Conflict(key, std::nullopt);
+        }
+        return;
+      }
+      auto hit = log->FindKey(key);
+      if (!hit.has_value()) {
+        slot.result = CommandFailed{std::move(hit).error()};
+        return;
+      }
+      if (hit->has_value()) {
+        const events::EventLog::KeyHit& earlier = **hit;
+        slot.result = earlier.command_hash == hash
+                          ? CommandResult{CommandDuplicate{earlier.position}}
+                          : Conflict(key, earlier.position);
+        return;
+      }
+    }
+    if (header.actor.size() > kActorBytesMax || header.channel.size() > kChannelBytesMax) {
+      slot.result = Reject(Rejection::kTextFieldInvalid,
+                           fmt::format("actor ({} bytes) and channel ({} bytes) may hold at most "
+                                       "{} and {} bytes",
+                                       header.actor.size(), header.channel.size(), kActorBytesMax,
+                                       kChannelBytesMax));
+      return;
+    }
+    // A reversal is decided on the record it names, read here so Decide() stays pure.
+    std::optional<Command> resolved;
+    if (const auto* reversal = std::get_if<ReverseRecord>(&command.body)) {
+      auto target = ReadTarget(reversal->position);
+      if (!target.has_value()) {
+        slot.result = CommandFailed{std::move(target).error()};
+        return;
+      }
+      resolved = command;
+      std::get<ReverseRecord>(resolved->body).target = std::move(target).value();
+    }
+    const Command& decided = resolved.has_value() ? *resolved : command;
+    Decision decision = Decide(state, decided, *policy);
+    if (!decision.accepted()) {
+      slot.result = CommandRejected{std::move(*decision.rejection)};
+      return;
+    }
+    Accept(decided, hash, decision.facts, slot);
+  }
+
+  // The committed record at `position` as a reversal sees it; null if there is none (0, or
+  // beyond the head: a record still in flight is not yet known to any client).
+  Result<std::shared_ptr<const ReversalTarget>> ReadTarget(uint64_t position) const {
+    std::shared_ptr<const ReversalTarget> target;
+    if (position == 0 || position > log->head().position.value) return target;
+    Status inner;
+    HPF_RETURN_IF_ERROR(log->Scan(
+        GlobalPosition{position}, GlobalPosition{position}, [&](const events::RecordRef& ref) {
+          auto record = events::VerifyRecord(ref.record);
+          if (!record.has_value()) {
+            inner = record.error();
+            return false;
+          }
+          events::Digest hash{};
+          HPF_ASSERT(ref.hash.size() == hash.size());
+          std::memcpy(hash.data(), ref.hash.data(), hash.size());
+          auto read = ReadReversalTarget(**record, hash);
+          if (!read.has_value()) {
+            inner = read.error();
+            return false;
+          }
+          target = std::make_shared<const ReversalTarget>(std::move(read).value());
+          return false;
+        }));
+    HPF_RETURN_IF_ERROR(inner);
+    if (target == nullptr) {
+      return CorruptionError(
+          fmt::format("the log has no record at position {} below its head", position));
+    }
+    return target;
+  }
+
+  static CommandResult Conflict(std::string_view key, std::optional<GlobalPosition> position) {
+    return Reject(Rejection::kIdempotencyConflict,
+                  position.has_value()
+                      ? fmt::format("idempotency key '{}' was used at position {} by a different "
+                                    "command; a new command needs a new key",
+                                    key, position->value)
+                      : fmt::format("idempotency key '{}' was used by a different command; a new "
+                                    "command needs a new key",
+                                    key));
+  }
+
+  // The version a stream has now.
+  uint64_t VersionOf(const StreamRef& stream) const {
+    if (stream.kind == schema::EntityKind::Employer) {
+      const EmployerState* employer = state.employer(EmployerId{stream.id});
+      HPF_ASSERT(employer != nullptr);
+      return employer->version;
+    }
+    HPF_ASSERT(stream.kind == schema::EntityKind::Account);  // the only other stream so far
+    const AccountState* account = state.account(AccountId{stream.id});
+    HPF_ASSERT(account != nullptr);
+    return account->version;
+  }
+
+  // Applies the facts, encodes them with their streams' versions after each, and adds them to
+  // the group. Should the batch refuse the records (a field Decide() did not bound), the
+  // entities are put back as they were and the command fails alone.
+  void Accept(const Command& command, const events::Digest& hash, const std::vector<Fact>& facts,
+              Slot& slot) {
+    HPF_ASSERT(!facts.empty());
+    HPF_ASSERT(facts.size() <= events::kCommandRecordsMax);
+    Touched touched;
+    for (const Fact& fact : facts) Touch(fact, touched);
+    const Backup backup(state, touched);
+    const auto date = Date::FromYyyymmdd(command.header.effective_date);
+    HPF_ASSERT(date.has_value());  // Decide() accepted it
+    const auto parts = static_cast<uint16_t>(facts.size());
+    // Several records must outlive the builder's next use: they are copied, 8-byte aligned as
+    // VerifyRecord requires.
+    std::vector<std::vector<uint64_t>> copies;
+    std::vector<std::span<const uint8_t>> records;
+    copies.reserve(facts.size());
+    for (size_t i = 0; i < facts.size(); ++i) {
+      Evolve(state, facts[i], *date, *policy);
+      const std::span<const uint8_t> bytes =
+          EncodeFact(builder, command.header, facts[i],
+                     {.command_hash = hash,
+                      .command_part = static_cast<uint16_t>(i),
+                      .command_parts = parts,
+                      .stream_version = VersionOf(StreamOf(facts[i]))});
+      if (facts.size() == 1) {
+        records.push_back(bytes);  // added before the builder's next use
+      } else {
+        copies.push_back(AlignedCopy(bytes));
+        records.emplace_back(reinterpret_cast<const uint8_t*>(copies.back().data()), bytes.size());
+      }
+    }
+    const Status added = facts.size() == 1 ? building->batch.AddRecord(records[0])
+                                           : building->batch.AddCommand(records);
+    if (!added.ok()) {
+      backup.Restore(state);
+      slot.result = CommandFailed{InternalError(
+          fmt::format("the accepted command's records were refused ({}); nothing was appended",
+                      added.ToString()))};
+      return;
+    }
+    building->touched.Merge(touched);
+    auto cell = std::make_shared<PositionCell>();
+    building->cells.push_back(cell);
+    slot.cell = cell;
+    const std::string& key = command.header.idempotency_key;
+    HPF_ASSERT(!key.empty());  // Decide() rejects a command without one
+    inflight_keys.emplace(key, InflightKey{hash, cell});
+    building->keys.push_back(key);
+    last_nonempty = building->seq;
+  }
+
+  // ------------------------------------------------------------------ appending
+  void Send() {
+    Group& group = *building;
+    for (const EmployerId id : group.touched.employers) {
+      const EmployerState* employer = state.employer(id);
+      HPF_ASSERT(employer != nullptr);
+      const Status put = group.batch.PutState(internal::EmployerStateKey(id),
+                                              internal::EncodeEmployerState(*employer));
+      HPF_ASSERT(put.ok());  // keys and values are far below the log's limits
+    }
+    for (const AccountId id : group.touched.accounts) {
+      const AccountState* account = state.account(id);
+      HPF_ASSERT(account != nullptr);
+      const Status put = group.batch.PutState(internal::AccountStateKey(id),
+                                              internal::EncodeAccountState(*account));
+      HPF_ASSERT(put.ok());
+    }
+    for (const uint64_t position : group.touched.reversed_positions) {
+      HPF_ASSERT(state.reversed_positions.contains(position));  // reversals are never undone
+      const Status put = group.batch.PutState(internal::ReversedStateKey(position),
+                                              internal::EncodeReversedMark());
+      HPF_ASSERT(put.ok());
+    }
+    SharedAppend append = log->AppendAsync(std::move(group.batch)).share();
+    // A refusal the log answers at once (closing, read-only, an index read error) must stop
+    // the pipeline before a later group is written on top of this one.
+    if (append.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
+        !append.get().has_value()) {
+      Fail(group.seq, append.get().error());
+    }
+    {
+      std::lock_guard lock(mutex);
+      to_wait.emplace_back(group.seq, std::move(append));
+    }
+    waiter_cv.notify_one();
+    const uint64_t next_seq = group.seq + 1;
+    in_flight.push_back(std::move(building));
+    building = std::make_unique<Group>();
+    building->seq = next_seq;
+  }
+
+  void OnCompletion(Completion& completion) {
+    HPF_ASSERT(!in_flight.empty());
+    std::unique_ptr<Group> group = std::move(in_flight.front());
+    in_flight.pop_front();
+    HPF_ASSERT(group->seq == completion.seq);
+    for (const std::string& key : group->keys) inflight_keys.erase(key);
+    if (!failed.ok() && group->seq > failed_seq) return;  // answered as failed already
+    if (!failed.ok() && group->seq == failed_seq) {
+      AnswerFailure();
+      return;
+    }
+    if (!completion.result.has_value()) {
+      Fail(group->seq, completion.result.error());
+      AnswerFailure();
+      return;
+    }
+    const std::vector<events::CommandResult>& results = completion.result->commands;
+    Status mismatch;
+    if (results.size() != group->cells.size()) {
+      mismatch = InternalError(fmt::format("the log answered {} commands for a group of {}",
+                                           results.size(), group->cells.size()));
+    }
+    for (size_t i = 0; mismatch.ok() && i < results.size(); ++i) {
+      if (results[i].outcome != events::CommandOutcome::kAppended) {
+        // Its key was in the log although FindKey() did not see it: another writer.
+        mismatch = InternalError(fmt::format(
+            "the log did not append a command the sequencer had checked (position {}); is "
+            "another process appending to the log?",
+            results[i].position.value));
+      }
+    }
+    if (!mismatch.ok()) {
+      Fail(group->seq, mismatch);
+      AnswerFailure();
+      return;
+    }
+    for (size_t i = 0; i < results.size(); ++i) group->cells[i]->position = results[i].position;
+    durable_through = group->seq;
+    AnswerReady();
+  }
+
+  void Fail(uint64_t seq, const Status& status) {
+    HPF_ASSERT(!status.ok());
+    if (!failed.ok() && failed_seq <= seq) return;
+    failed = Status(status.code(),
+                    fmt::format("the sequencer stopped after a failed append ({}); reopen the "
+                                "log and the sequencer",
+                                status.message()));
+    failed_seq = seq;
+    std::lock_guard lock(mutex);
+    health = failed;
+  }
+
+  // The failed group's turn: everything decided on top of it fails; all waiting is answered.
+  void AnswerFailure() {
+    failure_answered = true;
+    for (auto& submission : waiting) {
+      for (Slot& slot : submission->slots) {
+        if (slot.decided_in >= failed_seq) slot.result = CommandFailed{failed};
+      }
+    }
+    AnswerReady();
+  }
+
+  void AnswerReady() {
+    while (!waiting.empty() && (failure_answered || waiting.front()->wait_for <= durable_through)) {
+      Answer(*waiting.front());
+      waiting.pop_front();
+    }
+  }
+
+  void Answer(Submission& submission) {
+    std::vector<CommandResult> results;
+    results.reserve(submission.slots.size());
+    for (Slot& slot : submission.slots) {
+      if (slot.result.has_value()) {
+        results.push_back(std::move(*slot.result));
+      } else {
+        HPF_ASSERT(slot.cell != nullptr);
+        HPF_ASSERT(slot.cell->position.has_value());  // its group is durable
+        const GlobalPosition position = *slot.cell->position;
+        // Emplaced by type: a temporary variant here trips GCC 12's maybe-uninitialized
+        // warning (a false positive about the other alternatives' strings) at -O2.
+        if (slot.duplicate) {
+          results.emplace_back(std::in_place_type<CommandDuplicate>, position);
+        } else {
+          results.emplace_back(std::in_place_type<CommandAccepted>, position);
+        }
+      }
+    }
+    submission.done.set_value(std::move(results));
+  }
+};
+
+// ------------------------------------------------------------------ Sequencer
+
+Result<std::unique_ptr<Sequencer>> Sequencer::Open(const SequencerOptions& options) {
+  if (options.log == nullptr) return InvalidArgumentError("SequencerOptions.log is required");
+  if (options.policy == nullptr) {
+    return InvalidArgumentError("SequencerOptions.policy is required");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->log = options.log;
+  impl->policy = options.policy;
+  impl->groups_in_flight_max = options.groups_in_flight_max == 0 ? kSequencerGroupsInFlightMax
+                                                                 : options.groups_in_flight_max;
+  if (impl->groups_in_flight_max > kGroupsInFlightLimit) {
+    return InvalidArgumentError(fmt::format("groups_in_flight_max {} is above {}",
+                                            impl->groups_in_flight_max, kGroupsInFlightLimit));
+  }
+  impl->group_records_max =
+      options.group_records_max == 0 ? kGroupRecordsDefault : options.group_records_max;
+  if (impl->group_records_max > kGroupRecordsDefault) {
+    return InvalidArgumentError(fmt::format("group_records_max {} is above {}",
+                                            impl->group_records_max, kGroupRecordsDefault));
+  }
+  HPF_ASSIGN_OR_RETURN(impl->sha256, events::ChainHasher::Create(events::HashAlgorithm::kSha256));
+  HPF_ASSIGN_OR_RETURN(impl->state, internal::LoadState(*options.log));
+  impl->building = std::make_unique<Group>();
+  impl->building->seq = 1;
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->Run(); });
+  impl->waiter = std::thread([raw] { raw->WaitLoop(); });
+  return std::unique_ptr<Sequencer>(new Sequencer(std::move(impl)));
+}
+
+Sequencer::Sequencer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Sequencer::~Sequencer() {
+  // The failure, if any, was answered to every submitter already.
+  Close().IgnoreError();
+}
+
+std::future<std::vector<CommandResult>> Sequencer::Submit(std::vector<Command> commands) {
+  auto submission = std::make_unique<Submission>();
+  auto future = submission->done.get_future();
+  const size_t count = commands.size();
+  if (count == 0) {
+    submission->done.set_value({});
+    return future;
+  }
+  submission->commands = std::move(commands);
+  submission->slots.resize(count);
+  {
+    std::unique_lock lock(impl_->mutex);
+    impl_->space_cv.wait(lock, [&] {
+      return impl_->stopping || impl_->queued_commands == 0 ||
+             impl_->queued_commands + count <= kSequencerQueuedCommandsMax;
+    });
+    if (!impl_->stopping) {
+      impl_->queued_commands += count;
+      impl_->submitted.push_back(std::move(submission));
+    }
+  }
+  if (submission != nullptr) {  // not queued: closing
+    submission->done.set_value(std::vector<CommandResult>(
+        count, CommandFailed{UnavailableError("the sequencer is closed")}));
+    return future;
+  }
+  impl_->work_cv.notify_one();
+  return future;
+}
+
+Status Sequencer::Close() {
+  std::lock_guard close_lock(impl_->close_mutex);
+  if (!impl_->closed) {
+    {
+      std::lock_guard lock(impl_->mutex);
+      impl_->stopping = true;
+    }
+    impl_->work_cv.notify_one();
+    impl_->space_cv.notify_all();
+    impl_->thread.join();
+    impl_->waiter.join();
+    impl_->closed = true;
+  }
+  return health();
+}
+
+Status Sequencer::health() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->health;
+}
+
+State Sequencer::SnapshotForTesting() {
+  std::promise<State> promise;
+  auto future = promise.get_future();
+  {
+    std::lock_guard lock(impl_->mutex);
+    HPF_ASSERT(!impl_->stopping);
+    impl_->snapshot_requests.push_back(std::move(promise));
+  }
+  impl_->work_cv.notify_one();
+  return future.get();
+}
+
+}  // namespace hpf::ledger

@@ -1,0 +1,575 @@
+// tests/ledger/sequencer_test.cc — the one writer against a real event log in a temp dir:
+// positions, rejections, idempotency (also across a reopen), the records it writes, the state
+// it stores beside them and reloads without reading records, and how it stops on a failure.
+#include "ledger/sequencer.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "events/record.h"
+#include "events/verify.h"
+#include "ledger/internal/command_hash.h"
+#include "ledger/internal/state_codec.h"
+#include "ledger/record_encoding.h"
+#include "tests/support/records.h"
+
+namespace hpf::ledger {
+namespace {
+
+using events::GlobalPosition;
+
+constexpr EmployerId kAcme{1};
+constexpr EmployerId kBeta{2};
+constexpr AccountId kAlice{1001};
+constexpr AccountId kBob{1002};
+constexpr AccountId kCarol{1003};
+constexpr AccountId kDave{1004};
+
+const PolicyBook& Policy() {
+  static const PolicyBook policy = DefaultPolicy();
+  return policy;
+}
+
+std::unique_ptr<events::EventLog> OpenLog(const testing::TempDir& dir) {
+  auto log = events::EventLog::Open(
+      {.data_dir = dir.Sub("log"), .durability = events::Durability::kNoSync});
+  REQUIRE_MESSAGE(log.has_value(), log.status().ToString());
+  return std::move(log).value();
+}
+
+std::unique_ptr<Sequencer> OpenSequencer(events::EventLog& log, size_t group_records_max = 0,
+                                         size_t groups_in_flight_max = 0) {
+  auto sequencer = Sequencer::Open({.log = &log,
+                                    .policy = &Policy(),
+                                    .groups_in_flight_max = groups_in_flight_max,
+                                    .group_records_max = group_records_max});
+  REQUIRE_MESSAGE(sequencer.has_value(), sequencer.status().ToString());
+  return std::move(sequencer).value();
+}
+
+Command Cmd(std::string key, uint32_t date, CommandBody body) {
+  return Command{.header = {.idempotency_key = std::move(key),
+                            .actor = "op:1",
+                            .channel = "counter",
+                            .effective_date = date},
+                 .body = std::move(body)};
+}
+
+RegisterEmployer Register(EmployerId id) {
+  return RegisterEmployer{.employer = id,
+                          .unified_social_credit_code = "91370200MA3C5X0F2K",
+                          .name = "Acme Machinery Co.",
+                          .bank_code = "ICBC",
+                          .employer_rate = RatePpm{120'000},
+                          .employee_rate = RatePpm{120'000},
+                          .first_contribution_month = 202207};
+}
+
+OpenAccount Open(AccountId account, EmployerId employer) {
+  return OpenAccount{.account = account,
+                     .employer = employer,
+                     .person_id = account.value,
+                     .contribution_base = Fen{800'000},
+                     .first_contribution_month = 202207};
+}
+
+std::vector<CommandResult> Run(Sequencer& sequencer, std::vector<Command> commands) {
+  return sequencer.Submit(std::move(commands)).get();
+}
+
+CommandResult Run1(Sequencer& sequencer, Command command) {
+  std::vector<Command> one;
+  one.push_back(std::move(command));
+  return Run(sequencer, std::move(one)).at(0);
+}
+
+// What a result says, for failure messages.
+std::string Describe(const CommandResult& result) {
+  if (const auto* rejected = std::get_if<CommandRejected>(&result)) {
+    return "rejected: " + rejected->detail.message;
+  }
+  if (const auto* failed = std::get_if<CommandFailed>(&result)) {
+    return "failed: " + failed->status.ToString();
+  }
+  return std::holds_alternative<CommandDuplicate>(result) ? "duplicate" : "accepted";
+}
+
+uint64_t Accepted(const CommandResult& result) {
+  const std::string what = Describe(result);
+  REQUIRE_MESSAGE(std::holds_alternative<CommandAccepted>(result), what);
+  return std::get<CommandAccepted>(result).position.value;
+}
+
+uint64_t Duplicate(const CommandResult& result) {
+  REQUIRE(std::holds_alternative<CommandDuplicate>(result));
+  return std::get<CommandDuplicate>(result).position.value;
+}
+
+RejectionDetail Rejected(const CommandResult& result) {
+  REQUIRE(std::holds_alternative<CommandRejected>(result));
+  return std::get<CommandRejected>(result).detail;
+}
+
+Status Failed(const CommandResult& result) {
+  REQUIRE(std::holds_alternative<CommandFailed>(result));
+  return std::get<CommandFailed>(result).status;
+}
+
+// The state as stored: every entity's key and encoded value. The encodings name every field
+// (state_codec.cc static_asserts it), so equal maps mean equal states, field by field.
+std::map<std::string, std::string> Stored(const State& state) {
+  std::map<std::string, std::string> out;
+  for (const auto& [id, employer] : state.employers) {
+    out[internal::EmployerStateKey(id)] = internal::EncodeEmployerState(employer);
+  }
+  for (const auto& [id, account] : state.accounts) {
+    out[internal::AccountStateKey(id)] = internal::EncodeAccountState(account);
+  }
+  for (const uint64_t position : state.reversed_positions) {
+    out[internal::ReversedStateKey(position)] = internal::EncodeReversedMark();
+  }
+  return out;
+}
+
+// Every record of the log, copied 8-byte aligned, with its chain hash.
+struct StoredRecord {
+  std::vector<uint64_t> words;
+  size_t size = 0;
+  events::Digest hash{};
+  const schema::Record& record() const {
+    return *events::VerifyRecord({reinterpret_cast<const uint8_t*>(words.data()), size}).value();
+  }
+};
+
+std::vector<StoredRecord> ReadLog(const events::EventLog& log) {
+  std::vector<StoredRecord> records;
+  const Status scanned =
+      log.Scan(GlobalPosition{1}, log.head().position, [&](const events::RecordRef& ref) {
+        StoredRecord stored;
+        stored.words.resize((ref.record.size() + 7) / 8);
+        std::memcpy(stored.words.data(), ref.record.data(), ref.record.size());
+        stored.size = ref.record.size();
+        std::memcpy(stored.hash.data(), ref.hash.data(), 32);
+        records.push_back(std::move(stored));
+        return true;
+      });
+  REQUIRE(scanned.ok());
+  return records;
+}
+
+// A city in miniature that produces every kind of fact; every command is accepted.
+struct Workload {
+  std::vector<Command> accepted;    // in order
+  std::vector<uint64_t> positions;  // each one's first record
+  uint64_t receipt_position = 0;    // the receipt that gets reversed
+};
+
+Workload RunWorkload(Sequencer& sequencer) {
+  Workload w;
+  int n = 0;
+  auto step = [&](uint32_t date, CommandBody body) {
+    Command command = Cmd("w" + std::to_string(++n), date, std::move(body));
+    const uint64_t position = Accepted(Run1(sequencer, command));
+    w.accepted.push_back(std::move(command));
+    w.positions.push_back(position);
+    return position;
+  };
+  const Fen side{96'000};  // 800 000 × 12 %
+  step(20220701, Register(kAcme));
+  step(20220701, Register(kBeta));
+  step(20220701, Open(kAlice, kAcme));
+  step(20220701, Open(kBob, kAcme));
+  step(20220701, Open(kCarol, kBeta));
+  step(20220701, ChangeEmployerRates{kBeta, RatePpm{100'000}, RatePpm{100'000}, 202208});
+  step(20220701,
+       GrantRateReduction{kBeta, RatePpm{50'000}, RatePpm{50'000}, 202209, 202209, "QD-1"});
+  step(20220701, GrantDeferral{kBeta, 202210, 202212, "QD-2"});
+  step(20220715, RecordBankReceipt{kAcme, "ICBC", "ICBC-1", Fen{4 * 96'000}, 1});
+  step(20220715, OpenRemittance{.remittance_id = 1,
+                                .employer = kAcme,
+                                .kind = RemittanceKind::kRegular,
+                                .from_month = 202207,
+                                .to_month = 202207,
+                                .accounts_count = 2,
+                                .total = Fen{4 * 96'000},
+                                .list_reference = "L-1"});
+  for (const AccountId account : {kAlice, kBob}) {
+    step(20220715, AllocateContribution{.remittance_id = 1,
+                                        .employer = kAcme,
+                                        .account = account,
+                                        .month = 202207,
+                                        .contribution_base = Fen{800'000},
+                                        .employer_amount = side,
+                                        .employee_amount = side});
+  }
+  step(20220715, CompleteRemittance{1, kAcme});
+  w.receipt_position = step(20220720, RecordBankReceipt{kAcme, "ICBC", "ICBC-2", Fen{1'000}, 1});
+  step(20220721, ReverseRecord{.position = w.receipt_position,
+                               .reason = ReversalReason::kDuplicate,
+                               .note = "recorded twice",
+                               .approval_reference = "R-1"});
+  step(20220801, ChangeAccountBase{kAlice, Fen{900'000}, 202208});
+  step(20220801, FreezeAccount{kBob, "(2022)鲁02执1号", "court"});
+  step(20220802, UnfreezeAccount{kBob, "(2022)鲁02执1号", "court"});
+  step(20220810, SealAccount{kCarol});
+  step(20220811, UnsealAccount{kCarol, kAcme, Fen{800'000}, 202208});
+  step(20220901, SealEmployer{kBeta});
+  step(20220902, ReopenEmployer{kBeta, 202301});
+  step(20220903, CloseEmployer{kBeta});
+  step(20220905, Open(kDave, kAcme));
+  step(20220906, CloseAccount{kDave});
+  step(20230630, SettleInterest{2022, {kAlice, kBob, kCarol}});
+  return w;
+}
+
+TEST_SUITE("ledger") {
+  TEST_CASE("Sequencer: accepted commands get gapless positions; rejected ones append nothing") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    auto sequencer = OpenSequencer(*log);
+    std::vector<Command> commands;
+    commands.push_back(Cmd("k1", 20220701, Register(kAcme)));
+    commands.push_back(Cmd("k2", 20220701, Register(kAcme)));  // already registered
+    commands.push_back(Cmd("k3", 20220701, Open(kAlice, kAcme)));
+    commands.push_back(Cmd("k4", 20220701, Open(kBob, kBeta)));  // no such employer
+    const auto results = Run(*sequencer, std::move(commands));
+    REQUIRE(results.size() == 4);
+    CHECK(Accepted(results[0]) == 1);
+    CHECK(Rejected(results[1]).rejection == Rejection::kEmployerAlreadyRegistered);
+    CHECK(Rejected(results[1]).message == "employer 1 is already registered");
+    CHECK(Accepted(results[2]) == 2);
+    CHECK(Rejected(results[3]).rejection == Rejection::kEmployerNotFound);
+    CHECK(log->head().position.value == 2);
+    CHECK(sequencer->health().ok());
+    CHECK(sequencer->Close().ok());
+  }
+
+  TEST_CASE("Sequencer: commands from many threads, many groups, positions stay gapless") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    // One record per group and two groups in the log at once: many groups, always pipelined.
+    auto sequencer = OpenSequencer(*log, /*group_records_max=*/1, /*groups_in_flight_max=*/2);
+    REQUIRE(std::holds_alternative<CommandAccepted>(
+        Run1(*sequencer, Cmd("acme", 20220701, Register(kAcme)))));
+    constexpr int kThreads = 4;
+    constexpr int kSubmissions = 25;
+    std::vector<std::vector<CommandResult>> results(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int s = 0; s < kSubmissions; ++s) {
+          const auto id = static_cast<uint64_t>(10'000 + t * 1'000 + s);
+          std::vector<Command> commands;
+          const std::string key = "open-" + std::to_string(id);
+          commands.push_back(Cmd(key, 20220701, Open(AccountId{id}, kAcme)));
+          commands.push_back(Cmd(key + "-again", 20220701, Open(AccountId{id}, kAcme)));
+          auto answered = Run(*sequencer, std::move(commands));
+          results[static_cast<size_t>(t)].insert(results[static_cast<size_t>(t)].end(),
+                                                 answered.begin(), answered.end());
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    std::vector<uint64_t> positions{1};
+    for (const auto& answered : results) {
+      for (size_t i = 0; i < answered.size(); ++i) {
+        if (i % 2 == 0) {
+          positions.push_back(Accepted(answered[i]));
+        } else {
+          CHECK(Rejected(answered[i]).rejection == Rejection::kAccountAlreadyOpen);
+        }
+      }
+    }
+    std::sort(positions.begin(), positions.end());
+    REQUIRE(positions.size() == 1 + kThreads * kSubmissions);
+    for (size_t i = 0; i < positions.size(); ++i) CHECK(positions[i] == i + 1);
+    CHECK(log->head().position.value == positions.size());
+    CHECK(log->stats().batches >= positions.size());  // one record per group (batch)
+    CHECK(sequencer->Close().ok());
+  }
+
+  TEST_CASE("Sequencer: reopening restores exactly the stored state, without reading records") {
+    testing::TempDir dir;
+    State before;
+    {
+      auto log = OpenLog(dir);
+      auto sequencer = OpenSequencer(*log, /*group_records_max=*/3);
+      RunWorkload(*sequencer);
+      before = sequencer->SnapshotForTesting();
+      CHECK(sequencer->Close().ok());
+      // The stored state equals the in-memory one.
+      auto loaded = internal::LoadState(*log);
+      REQUIRE(loaded.has_value());
+      CHECK(Stored(*loaded) == Stored(before));
+      REQUIRE(log->Close().ok());
+    }
+    {
+      auto log = OpenLog(dir);
+      auto sequencer = OpenSequencer(*log);
+      const State after = sequencer->SnapshotForTesting();
+      CHECK(after.employers.size() == 2);
+      CHECK(after.accounts.size() == 4);
+      CHECK(after.reversed_positions.size() == 1);
+      CHECK(Stored(after) == Stored(before));
+      CHECK(sequencer->Close().ok());
+      REQUIRE(log->Close().ok());
+    }
+    {
+      // Proof that opening reads the stored state and not the records: a state written
+      // without any record that would explain it is what the sequencer starts from.
+      auto log = OpenLog(dir);
+      EmployerState marked = before.employers.at(kAcme);
+      marked.version = 999;
+      events::AppendBatch batch;
+      REQUIRE(batch.AddRecord(testing::MakeReceipt({.key = "not-a-ledger-record"})).ok());
+      REQUIRE(
+          batch.PutState(internal::EmployerStateKey(kAcme), internal::EncodeEmployerState(marked))
+              .ok());
+      REQUIRE(log->Append(std::move(batch)).has_value());
+      auto sequencer = OpenSequencer(*log);
+      CHECK(sequencer->SnapshotForTesting().employer(kAcme)->version == 999);
+      CHECK(sequencer->Close().ok());
+    }
+  }
+
+  TEST_CASE("Sequencer: a stored state that does not decode is Corruption at Open") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    events::AppendBatch batch;
+    REQUIRE(batch.AddRecord(testing::MakeReceipt({.key = "k"})).ok());
+    REQUIRE(batch.PutState("employer/1", std::string("\x07", 1)).ok());
+    REQUIRE(log->Append(std::move(batch)).has_value());
+    auto sequencer = Sequencer::Open({.log = log.get(), .policy = &Policy()});
+    REQUIRE(!sequencer.has_value());
+    CHECK(sequencer.error().code() == StatusCode::kCorruption);
+    CHECK(sequencer.error().message() ==
+          "stored state 'employer/1': employer state has format 7; this build reads format 1");
+    CHECK(Sequencer::Open({.log = log.get()}).error().code() == StatusCode::kInvalidArgument);
+  }
+
+  TEST_CASE("Sequencer: a reused key is a duplicate or an idempotency conflict, also reopened") {
+    testing::TempDir dir;
+    const Command acme = Cmd("k1", 20220701, Register(kAcme));
+    Command acme_renamed = acme;
+    std::get<RegisterEmployer>(acme_renamed.body).name = "Acme Holdings";
+    const Command alice = Cmd("k2", 20220701, Open(kAlice, kAcme));
+    const Command bob_with_alices_key = Cmd("k2", 20220701, Open(kBob, kAcme));
+    {
+      auto log = OpenLog(dir);
+      auto sequencer = OpenSequencer(*log);
+      CHECK(Accepted(Run1(*sequencer, acme)) == 1);
+      CHECK(Duplicate(Run1(*sequencer, acme)) == 1);
+      // Another actor or channel retrying is still the same command.
+      Command retried = acme;
+      retried.header.actor = "op:2";
+      retried.header.channel = "online";
+      CHECK(Duplicate(Run1(*sequencer, retried)) == 1);
+      const RejectionDetail conflict = Rejected(Run1(*sequencer, acme_renamed));
+      CHECK(conflict.rejection == Rejection::kIdempotencyConflict);
+      CHECK(RejectionCode(conflict.rejection) == "idempotency_conflict");
+      CHECK(conflict.message ==
+            "idempotency key 'k1' was used at position 1 by a different command; a new command "
+            "needs a new key");
+      // Inside one submission: the second is a duplicate of the first, still in flight.
+      const auto results = Run(*sequencer, {alice, alice, bob_with_alices_key});
+      CHECK(Accepted(results[0]) == 2);
+      CHECK(Duplicate(results[1]) == 2);
+      CHECK(Rejected(results[2]).rejection == Rejection::kIdempotencyConflict);
+      CHECK(log->head().position.value == 2);
+      // A rejected command used no key: the key is free for another command.
+      CHECK(Rejected(Run1(*sequencer, Cmd("k3", 20220701, Open(kBob, kBeta)))).rejection ==
+            Rejection::kEmployerNotFound);
+      CHECK(Accepted(Run1(*sequencer, Cmd("k3", 20220701, Open(kBob, kAcme)))) == 3);
+      CHECK(sequencer->Close().ok());
+    }
+    auto log = OpenLog(dir);
+    auto sequencer = OpenSequencer(*log);
+    CHECK(Duplicate(Run1(*sequencer, acme)) == 1);
+    CHECK(Duplicate(Run1(*sequencer, alice)) == 2);
+    CHECK(Rejected(Run1(*sequencer, bob_with_alices_key)).rejection ==
+          Rejection::kIdempotencyConflict);
+    CHECK(log->head().position.value == 3);
+  }
+
+  TEST_CASE("Sequencer: the records carry their fact, key, command hash, stream and version") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    auto sequencer = OpenSequencer(*log);
+    const Workload w = RunWorkload(*sequencer);
+    CHECK(sequencer->Close().ok());
+
+    auto sha256 = events::ChainHasher::Create(events::HashAlgorithm::kSha256).value();
+    const std::vector<StoredRecord> records = ReadLog(*log);
+    REQUIRE(records.size() == log->head().position.value);
+    std::set<schema::Event> types;
+    std::map<std::pair<schema::EntityKind, uint64_t>, uint64_t> last_version;
+    for (size_t c = 0; c < w.accepted.size(); ++c) {
+      const Command& command = w.accepted[c];
+      const uint64_t first = w.positions[c];
+      const uint64_t end = c + 1 < w.positions.size() ? w.positions[c + 1] : records.size() + 1;
+      for (uint64_t p = first; p < end; ++p) {
+        CAPTURE(p);
+        const schema::Record& r = records[p - 1].record();
+        const schema::Envelope& e = *r.envelope();
+        types.insert(r.payload_type());
+        CHECK(events::RecordPosition(r).value == p);
+        CHECK(events::RecordIdempotencyKey(r) == command.header.idempotency_key);
+        CHECK(events::RecordCommandHash(r) == internal::CommandHash(command, *sha256));
+        CHECK(e.command_part() == p - first);
+        CHECK(e.command_parts() == end - first);
+        CHECK(e.actor()->string_view() == "op:1");
+        CHECK(e.channel()->string_view() == "counter");
+        // Each stream's versions start at 1 and only grow.
+        auto [it, inserted] = last_version.try_emplace({e.stream_kind(), e.stream_id()}, 0);
+        if (inserted) CHECK(e.stream_version() == 1);
+        CHECK(e.stream_version() > it->second);
+        it->second = e.stream_version();
+        if (r.payload_type() != schema::Event::RecordReversed) {
+          CHECK(e.effective_date() == command.header.effective_date);
+        }
+      }
+    }
+    // The workload covers every fact, and so every table the sequencer writes.
+    CHECK_MESSAGE(types.size() == std::variant_size_v<Fact>,
+                  "add the new fact to RunWorkload so its records and state are tested");
+
+    // The settlement is one command of three records, one per account.
+    const uint64_t settlement = w.positions.back();
+    CHECK(records.size() == settlement + 2);
+    for (uint64_t p = settlement; p <= settlement + 2; ++p) {
+      CHECK(records[p - 1].record().payload_type() == schema::Event::YearEndInterestCredited);
+    }
+    // The reversal names the receipt by position and chain hash, on its stream and date.
+    const schema::Record& reversal = records[w.receipt_position].record();
+    REQUIRE(reversal.payload_type() == schema::Event::RecordReversed);
+    const auto* reversed = reversal.payload_as_RecordReversed();
+    CHECK(reversed->reversed_position() == w.receipt_position);
+    CHECK(std::memcmp(reversed->reversed_record_hash()->bytes()->data(),
+                      records[w.receipt_position - 1].hash.data(), 32) == 0);
+    const schema::Record& receipt = records[w.receipt_position - 1].record();
+    CHECK(reversal.envelope()->effective_date() == receipt.envelope()->effective_date());
+    CHECK(reversal.envelope()->stream_id() == receipt.envelope()->stream_id());
+    REQUIRE(reversal.postings()->size() == receipt.postings()->size());
+    CHECK(reversal.postings()->Get(0)->side() != receipt.postings()->Get(0)->side());
+
+    // The chain, the links and every posting verify, as ledger-replay verify checks them.
+    auto report = events::VerifyLog(*log, {});
+    REQUIRE(report.has_value());
+    CHECK_MESSAGE(report->ok(), report->detail);
+    CHECK(report->records_checked == records.size());
+  }
+
+  TEST_CASE("Sequencer: record versions are the stream's version after the fact") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    auto sequencer = OpenSequencer(*log);
+    const uint64_t registered = Accepted(Run1(*sequencer, Cmd("a", 20220701, Register(kAcme))));
+    const uint64_t opened = Accepted(Run1(*sequencer, Cmd("b", 20220701, Open(kAlice, kAcme))));
+    const uint64_t frozen =
+        Accepted(Run1(*sequencer, Cmd("c", 20220701, FreezeAccount{kAlice, "order-1", "court"})));
+    const State state = sequencer->SnapshotForTesting();
+    CHECK(sequencer->Close().ok());
+    const std::vector<StoredRecord> records = ReadLog(*log);
+    CHECK(records[registered - 1].record().envelope()->stream_version() == 1);
+    CHECK(records[opened - 1].record().envelope()->stream_version() == 1);
+    CHECK(records[frozen - 1].record().envelope()->stream_version() == 2);
+    CHECK(state.account(kAlice)->version == 2);
+    CHECK(records[frozen - 1].record().envelope()->stream_kind() == schema::EntityKind::Account);
+    CHECK(records[frozen - 1].record().envelope()->stream_id() == kAlice.value);
+  }
+
+  TEST_CASE("Sequencer: reversals are decided on the record the log holds at the position") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    auto sequencer = OpenSequencer(*log);
+    Accepted(Run1(*sequencer, Cmd("a", 20220701, Register(kAcme))));
+    const uint64_t receipt = Accepted(
+        Run1(*sequencer, Cmd("b", 20220715, RecordBankReceipt{kAcme, "ICBC", "R-1", Fen{500}, 1})));
+    const auto reverse = [](std::string key, uint64_t position) {
+      return Cmd(std::move(key), 20220716,
+                 ReverseRecord{.position = position, .reason = ReversalReason::kWrongAmount});
+    };
+    CHECK(Rejected(Run1(*sequencer, reverse("c", 99))).rejection ==
+          Rejection::kReversalTargetNotFound);
+    CHECK(Rejected(Run1(*sequencer, reverse("d", 1))).rejection == Rejection::kNotReversible);
+    SUBCASE("a reversal whose record the log refuses fails alone and changes nothing") {
+      // Decide() does not bound the note (reported); a record over the log's limit results.
+      Command huge = reverse("e", receipt);
+      std::get<ReverseRecord>(huge.body).note.assign(70 * 1024, 'x');
+      const CommandResult result = Run1(*sequencer, huge);
+      if (std::holds_alternative<CommandFailed>(result)) {
+        CHECK(Failed(result).code() == StatusCode::kInternal);
+      } else {
+        CHECK(Rejected(result).rejection == Rejection::kTextFieldInvalid);
+      }
+      const State state = sequencer->SnapshotForTesting();
+      CHECK(state.reversed_positions.empty());
+      CHECK(state.employer(kAcme)->suspense == Fen{500});
+      CHECK(sequencer->health().ok());
+    }
+    const uint64_t reversal = Accepted(Run1(*sequencer, reverse("f", receipt)));
+    CHECK(reversal == receipt + 1);
+    CHECK(Rejected(Run1(*sequencer, reverse("g", receipt))).rejection ==
+          Rejection::kAlreadyReversed);
+    CHECK(sequencer->SnapshotForTesting().employer(kAcme)->suspense == Fen{0});
+  }
+
+  TEST_CASE("Sequencer: envelope text over the log's limits is rejected") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    auto sequencer = OpenSequencer(*log);
+    Command long_key =
+        Cmd(std::string(events::kIdempotencyKeyBytesMax + 1, 'k'), 20220701, Register(kAcme));
+    CHECK(Rejected(Run1(*sequencer, long_key)).message ==
+          "idempotency key is 129 bytes, at most 128");
+    Command long_actor = Cmd("k", 20220701, Register(kAcme));
+    long_actor.header.actor.assign(200, 'a');
+    CHECK(Rejected(Run1(*sequencer, long_actor)).rejection == Rejection::kTextFieldInvalid);
+    CHECK(Rejected(Run1(*sequencer, Cmd("", 20220701, Register(kAcme)))).rejection ==
+          Rejection::kIdempotencyKeyMissing);
+    CHECK(log->head().position.value == 0);
+  }
+
+  TEST_CASE("Sequencer: after a failed append every command fails until reopened") {
+    testing::TempDir dir;
+    {
+      auto log = OpenLog(dir);
+      auto sequencer = OpenSequencer(*log);
+      Accepted(Run1(*sequencer, Cmd("a", 20220701, Register(kAcme))));
+      CHECK(sequencer->Close().ok());
+    }
+    // A read-only store refuses every append: the first accepted command's group fails.
+    auto log = events::EventLog::OpenReadOnly(dir.Sub("log"));
+    REQUIRE(log.has_value());
+    auto sequencer = OpenSequencer(**log);
+    // Rejections do not touch the log and are answered as usual before the failure.
+    CHECK(Rejected(Run1(*sequencer, Cmd("b", 20220701, Register(kAcme)))).rejection ==
+          Rejection::kEmployerAlreadyRegistered);
+    const auto results = Run(
+        *sequencer, {Cmd("c", 20220701, Open(kAlice, kAcme)), Cmd("d", 20220701, Register(kAcme))});
+    const Status failed = Failed(results[0]);
+    CHECK(failed.code() == StatusCode::kFailedPrecondition);
+    CHECK(failed.message() ==
+          "the sequencer stopped after a failed append (the store is open read-only); reopen "
+          "the log and the sequencer");
+    // Decided on top of the failed group: failed too, although it would be a rejection.
+    CHECK(Failed(results[1]).code() == StatusCode::kFailedPrecondition);
+    CHECK(Failed(Run1(*sequencer, Cmd("e", 20220701, Register(kBeta)))).message() ==
+          failed.message());
+    CHECK(sequencer->health().message() == failed.message());
+    CHECK(sequencer->Close().message() == failed.message());
+    CHECK(Failed(Run1(*sequencer, Cmd("f", 20220701, Register(kBeta)))).code() ==
+          StatusCode::kUnavailable);
+  }
+}
+
+}  // namespace
+}  // namespace hpf::ledger

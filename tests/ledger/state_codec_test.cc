@@ -1,0 +1,276 @@
+// tests/ledger/state_codec_test.cc — the write model's stored form: every field round-trips,
+// damaged bytes are Corruption with a message that says what is wrong, and LoadState reads
+// the stored state (and checks what ties it together) without reading records.
+#include "ledger/internal/state_codec.h"
+
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "events/append_batch.h"
+#include "events/event_log.h"
+#include "tests/support/records.h"
+
+namespace hpf::ledger::internal {
+namespace {
+
+Date Day(uint32_t yyyymmdd) { return Date::FromYyyymmdd(yyyymmdd).value(); }
+
+EmployerState FullEmployer() {
+  return EmployerState{
+      .status = EmployerStatus::kSealed,
+      .employer_rate = RatePpm{120'000},
+      .employee_rate = RatePpm{100'000},
+      .paid_up_to_month = 202208,
+      .suspense = Fen{123'456},
+      .normal_accounts = 0,
+      .remittance = OpenRemittanceState{.remittance_id = 77,
+                                        .kind = RemittanceKind::kBackPayment,
+                                        .from_month = 202201,
+                                        .to_month = 202203,
+                                        .total = Fen{900'000},
+                                        .allocated = Fen{300'000},
+                                        .allocations = 3},
+      .reductions = {RateReduction{{202209, 202212}, RatePpm{50'000}, RatePpm{50'000}}},
+      .deferrals = {MonthRange{202301, 202306}, MonthRange{202308, 202308}},
+      .version = 42};
+}
+
+AccountState FullAccount() {
+  InterestAccumulator interest(InterestYear::FromStartingYear(2022).value(),
+                               DefaultPolicy().personal_rate_table(), Fen{0});
+  interest.Apply(Day(20220815), Fen{192'000});
+  return AccountState{.status = AccountStatus::kNormal,
+                      .frozen = true,
+                      .employer = EmployerId{7},
+                      .contribution_base = Fen{800'000},
+                      .balance = Fen{192'000},
+                      .paid_up_to_month = 202208,
+                      .interest = interest,
+                      .version = 5};
+}
+
+std::string Bytes(std::initializer_list<int> values) {
+  std::string out;
+  for (int value : values) out.push_back(static_cast<char>(value));
+  return out;
+}
+
+TEST_SUITE("ledger") {
+  TEST_CASE("StateCodec: an employer round-trips with every field") {
+    for (const EmployerState& employer : {FullEmployer(), EmployerState{.version = 1}}) {
+      const std::string value = EncodeEmployerState(employer);
+      CHECK(value[0] == static_cast<char>(kStateFormat));
+      auto decoded = DecodeEmployerState(value);
+      REQUIRE_MESSAGE(decoded.has_value(), decoded.status().ToString());
+      CHECK(decoded->status == employer.status);
+      CHECK(decoded->employer_rate == employer.employer_rate);
+      CHECK(decoded->employee_rate == employer.employee_rate);
+      CHECK(decoded->paid_up_to_month == employer.paid_up_to_month);
+      CHECK(decoded->suspense == employer.suspense);
+      CHECK(decoded->normal_accounts == employer.normal_accounts);
+      REQUIRE(decoded->remittance.has_value() == employer.remittance.has_value());
+      if (employer.remittance.has_value()) {
+        CHECK(decoded->remittance->remittance_id == employer.remittance->remittance_id);
+        CHECK(decoded->remittance->kind == employer.remittance->kind);
+        CHECK(decoded->remittance->from_month == employer.remittance->from_month);
+        CHECK(decoded->remittance->to_month == employer.remittance->to_month);
+        CHECK(decoded->remittance->total == employer.remittance->total);
+        CHECK(decoded->remittance->allocated == employer.remittance->allocated);
+        CHECK(decoded->remittance->allocations == employer.remittance->allocations);
+      }
+      CHECK(decoded->reductions == employer.reductions);
+      CHECK(decoded->deferrals == employer.deferrals);
+      CHECK(decoded->version == employer.version);
+      // The encoding names every field (state_codec.cc static_asserts it), so equal bytes
+      // mean nothing was lost.
+      CHECK(EncodeEmployerState(*decoded) == value);
+    }
+  }
+
+  TEST_CASE("StateCodec: an account round-trips with its interest accumulator") {
+    AccountState without_interest = FullAccount();
+    without_interest.interest.reset();
+    without_interest.status = AccountStatus::kClosed;
+    without_interest.frozen = false;
+    for (const AccountState& account : {FullAccount(), without_interest}) {
+      const std::string value = EncodeAccountState(account);
+      auto decoded = DecodeAccountState(value);
+      REQUIRE_MESSAGE(decoded.has_value(), decoded.status().ToString());
+      CHECK(decoded->status == account.status);
+      CHECK(decoded->frozen == account.frozen);
+      CHECK(decoded->employer == account.employer);
+      CHECK(decoded->contribution_base == account.contribution_base);
+      CHECK(decoded->balance == account.balance);
+      CHECK(decoded->paid_up_to_month == account.paid_up_to_month);
+      REQUIRE(decoded->interest.has_value() == account.interest.has_value());
+      if (account.interest.has_value()) {
+        const InterestAccumulatorParts got = decoded->interest->parts();
+        const InterestAccumulatorParts want = account.interest->parts();
+        CHECK(got.year == want.year);
+        CHECK(got.segments == want.segments);
+        CHECK(got.balance == want.balance);
+        CHECK(got.latest_value_date == want.latest_value_date);
+      }
+      CHECK(decoded->version == account.version);
+      CHECK(EncodeAccountState(*decoded) == value);
+    }
+  }
+
+  TEST_CASE("StateCodec: every truncation of a value is Corruption") {
+    for (const std::string& value :
+         {EncodeEmployerState(FullEmployer()), EncodeAccountState(FullAccount())}) {
+      const bool is_employer = value == EncodeEmployerState(FullEmployer());
+      for (size_t size = 0; size < value.size(); ++size) {
+        CAPTURE(size);
+        const std::string_view prefix(value.data(), size);
+        const Status status = is_employer ? DecodeEmployerState(prefix).status()
+                                          : DecodeAccountState(prefix).status();
+        CHECK(status.code() == StatusCode::kCorruption);
+        CHECK(!status.message().empty());
+      }
+    }
+    const Status empty = DecodeEmployerState("").status();
+    CHECK(empty.message() == "employer state is empty");
+    const Status truncated = DecodeAccountState(Bytes({1, 1, 0})).status();
+    CHECK(truncated.message() == "account state of 3 bytes is truncated");
+  }
+
+  TEST_CASE("StateCodec: an unknown format, trailing bytes or an impossible field are Corruption") {
+    std::string employer = EncodeEmployerState(FullEmployer());
+    std::string account = EncodeAccountState(FullAccount());
+    SUBCASE("a newer format") {
+      employer[0] = 2;
+      const Status status = DecodeEmployerState(employer).status();
+      CHECK(status.code() == StatusCode::kCorruption);
+      CHECK(status.message() == "employer state has format 2; this build reads format 1");
+      account[0] = 0;
+      CHECK(DecodeAccountState(account).status().code() == StatusCode::kCorruption);
+    }
+    SUBCASE("a byte after the last field") {
+      employer.push_back('\0');
+      CHECK(DecodeEmployerState(employer).status().message() ==
+            "employer state has 1 bytes after its last field");
+    }
+    SUBCASE("a status that does not exist") {
+      employer[1] = 9;
+      CHECK(DecodeEmployerState(employer).status().message() ==
+            "employer state: status 9 is not 1, 2 or 3");
+      account[1] = 0;
+      CHECK(DecodeAccountState(account).status().code() == StatusCode::kCorruption);
+    }
+    SUBCASE("a flag that is neither 0 nor 1") {
+      account[2] = 2;  // frozen
+      CHECK(DecodeAccountState(account).status().message() ==
+            "account state: frozen flag is 2, not 0 or 1");
+    }
+    SUBCASE("an accumulator whose balance is not the account's") {
+      AccountState wrong = FullAccount();
+      wrong.balance = Fen{1};
+      const Status status = DecodeAccountState(EncodeAccountState(wrong)).status();
+      CHECK(status.code() == StatusCode::kCorruption);
+      CHECK(status.message().find("interest balance 192000 differs") != std::string::npos);
+    }
+    SUBCASE("a version 0") {
+      EmployerState zero = FullEmployer();
+      zero.version = 0;
+      CHECK(DecodeEmployerState(EncodeEmployerState(zero)).status().code() ==
+            StatusCode::kCorruption);
+    }
+    SUBCASE("a grant whose months run backwards") {
+      EmployerState backwards = FullEmployer();
+      backwards.deferrals = {MonthRange{202306, 202301}};
+      CHECK(DecodeEmployerState(EncodeEmployerState(backwards)).status().message() ==
+            "employer state: deferral months 202306..202301 are not a period");
+    }
+    SUBCASE("a reversed-position mark") {
+      CHECK(DecodeReversedMark(EncodeReversedMark()).ok());
+      CHECK(DecodeReversedMark(Bytes({1, 0})).code() == StatusCode::kCorruption);
+      CHECK(DecodeReversedMark(Bytes({3})).code() == StatusCode::kCorruption);
+    }
+  }
+
+  TEST_CASE("StateCodec: keys are the prefix and a canonical decimal id") {
+    CHECK(EmployerStateKey(EmployerId{17}) == "employer/17");
+    CHECK(AccountStateKey(AccountId{18446744073709551615u}) == "account/18446744073709551615");
+    CHECK(ReversedStateKey(5) == "reversed/5");
+    CHECK(ParseEmployerStateKey("employer/17").value() == EmployerId{17});
+    CHECK(ParseAccountStateKey("account/0").value() == AccountId{0});
+    CHECK(ParseReversedStateKey("reversed/5").value() == 5);
+    for (const char* bad : {"employer/", "employer/017", "employer/1x", "employer/-1", "account/17",
+                            "employer/18446744073709551616"}) {
+      CAPTURE(bad);
+      const Status status = ParseEmployerStateKey(bad).status();
+      CHECK(status.code() == StatusCode::kCorruption);
+    }
+  }
+
+  TEST_CASE("StateCodec: LoadState reads the stored state and checks what ties it together") {
+    testing::TempDir dir;
+    auto log = events::EventLog::Open(
+        {.data_dir = dir.Sub("log"), .durability = events::Durability::kNoSync});
+    REQUIRE(log.has_value());
+    // A stored state as a sequencer writes it, beside a record (a batch needs a command).
+    EmployerState employer{.status = EmployerStatus::kNormal,
+                           .employer_rate = RatePpm{120'000},
+                           .employee_rate = RatePpm{120'000},
+                           .paid_up_to_month = 202206,
+                           .normal_accounts = 1,
+                           .version = 2};
+    AccountState account = FullAccount();
+    account.employer = EmployerId{7};
+    account.frozen = false;
+    const auto append = [&](std::vector<std::pair<std::string, std::string>> delta,
+                            std::string key) {
+      events::AppendBatch batch;
+      REQUIRE(batch.AddRecord(testing::MakeReceipt({.key = std::move(key)})).ok());
+      for (const auto& [k, v] : delta) REQUIRE(batch.PutState(k, v).ok());
+      REQUIRE((*log)->Append(std::move(batch)).has_value());
+    };
+    append({{EmployerStateKey(EmployerId{7}), EncodeEmployerState(employer)},
+            {AccountStateKey(AccountId{1001}), EncodeAccountState(account)},
+            {ReversedStateKey(1), EncodeReversedMark()},
+            {"unrelated/1", "ignored"}},
+           "k1");
+
+    auto state = LoadState(**log);
+    REQUIRE_MESSAGE(state.has_value(), state.status().ToString());
+    REQUIRE(state->employers.size() == 1);
+    REQUIRE(state->accounts.size() == 1);
+    CHECK(EncodeEmployerState(state->employers.at(EmployerId{7})) == EncodeEmployerState(employer));
+    CHECK(EncodeAccountState(state->accounts.at(AccountId{1001})) == EncodeAccountState(account));
+    CHECK(state->reversed_positions == std::set<uint64_t>{1});
+
+    SUBCASE("a damaged value names its key") {
+      append({{AccountStateKey(AccountId{1002}), "\x01\x01"}}, "k2");
+      const Status status = LoadState(**log).status();
+      CHECK(status.code() == StatusCode::kCorruption);
+      CHECK(status.message() ==
+            "stored state 'account/1002': account state of 2 bytes is "
+            "truncated");
+    }
+    SUBCASE("an employer whose count of normal accounts is off") {
+      employer.normal_accounts = 2;
+      append({{EmployerStateKey(EmployerId{7}), EncodeEmployerState(employer)}}, "k2");
+      const Status status = LoadState(**log).status();
+      CHECK(status.code() == StatusCode::kCorruption);
+      CHECK(status.message() ==
+            "stored state 'employer/7': normal_accounts is 2 but 1 normal "
+            "accounts are stored");
+    }
+    SUBCASE("an account whose employer is not stored") {
+      account.employer = EmployerId{8};
+      append({{AccountStateKey(AccountId{1001}), EncodeAccountState(account)}}, "k2");
+      CHECK(LoadState(**log).status().message() ==
+            "stored state 'account/1001': its employer 8 is not stored");
+    }
+    SUBCASE("a key that is not canonical") {
+      append({{"employer/07", EncodeEmployerState(employer)}}, "k2");
+      CHECK(LoadState(**log).status().code() == StatusCode::kCorruption);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hpf::ledger::internal
