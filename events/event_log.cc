@@ -194,7 +194,8 @@ struct EventLog::Impl {
   Status failed;  // set once by the writer when a write fails; appends are refused after
 
   // --- writer-owned (window also read by FindKey under window_mutex) ---
-  HeadDigest prepared;  // the head after the last group handed to the committer
+  HeadDigest prepared;   // the head after the last group handed to the committer
+  Status delta_refused;  // set once a batch with a state delta was refused (see DecideOutcomes)
   std::deque<std::unique_ptr<Group>> inflight;  // handed over, not yet reclaimed
   std::unique_ptr<ChainHasher> hasher;
   mutable std::mutex window_mutex;
@@ -550,6 +551,10 @@ struct EventLog::Impl {
       Request& request = *group.requests[r];
       const AppendBatch& batch = request.batch;
       std::vector<CommandResult>& results = group.results[r];
+      if (batch.has_state_delta() && !delta_refused.ok()) {
+        group.request_errors[r] = delta_refused;
+        continue;
+      }
       results.resize(batch.command_count());
       const uint64_t request_first = next;
       const size_t records_before = group.records.size();
@@ -594,6 +599,17 @@ struct EventLog::Impl {
                                 "the batch carries a state delta but holds a command already in "
                                 "the log; decide it again against the current state");
         results.clear();
+        if (batch.has_state_delta()) {
+          // The producer's write model now holds changes the log does not: any later delta
+          // was computed on top of them. Refuse every later batch with a delta (and make
+          // the failure visible to Append) until the store is reopened.
+          delta_refused = FailedPreconditionError(fmt::format(
+              "a batch with a state delta was refused ({}); the write model no longer matches "
+              "the log: reopen the store",
+              group.request_errors[r].message()));
+          std::lock_guard lock(head_mutex);
+          if (failed.ok()) failed = delta_refused;
+        }
       }
     }
   }

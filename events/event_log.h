@@ -123,8 +123,9 @@ class EventLog {
   // Appends the batch durably (per options.durability) and returns per-command outcomes.
   // Blocks until the batch's group is written. Errors: InvalidArgument (empty or oversized
   // batch); FailedPrecondition if a batch WITH a state delta holds a duplicate or conflicting
-  // command (its delta was computed for new commands, so nothing of it is written); IoError
-  // if the write failed — the log then refuses further appends until reopened.
+  // command (its delta was computed for new commands, so nothing of it is written) — the log
+  // then refuses every later append until reopened, since later deltas were computed on top
+  // of the refused one; IoError if the write failed — likewise.
   Result<AppendResult> Append(AppendBatch batch);
 
   // The same without waiting: the batch is queued (after its idempotency precheck, which
