@@ -15,11 +15,15 @@ struct Benchmark {
   int (*run)(const hpf::bench::Flags&);
 };
 
-// Later issues add ingest, rebuild, publish, http-ingest, query and replay here.
+// Later issues add publish, http-ingest, query and replay here.
 constexpr Benchmark kBenchmarks[] = {
     {"log-append",
      "durable appends vs plain RocksDB per-event Puts (--records --threads --batch --runs)",
      hpf::bench::RunLogAppend},
+    {"ingest",
+     "a synthetic city's commands through the sequencer and the durable log, vs plain RocksDB "
+     "(--employers --accounts-per-employer --submission --inflight --runs)",
+     hpf::bench::RunIngest},
 };
 
 int Usage() {

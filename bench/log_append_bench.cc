@@ -163,6 +163,15 @@ double MedianOpenMillis(const std::string& dir) {
 
 }  // namespace
 
+double PlainRocksDbEventsPerSecond(uint64_t records, uint64_t threads) {
+  const Config config{
+      .records = records, .threads = threads, .batch = 1000, .reference_bytes = 120, .inflight = 1};
+  const std::string dir = MakeTempDir("hpf-bench-rocks");
+  const double seconds = RunRocksDbBaseline(dir, config);
+  RemoveDir(dir);
+  return static_cast<double>(records / threads * threads) / seconds;
+}
+
 int RunLogAppend(const Flags& flags) {
   const Config config{.records = flags.GetU64("records", 2'000'000),
                       .threads = flags.GetU64("threads", 2),

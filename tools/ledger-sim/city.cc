@@ -1,0 +1,209 @@
+// tools/ledger-sim/city.cc
+#include "tools/ledger-sim/city.h"
+
+#include <random>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "ledger/calendar.h"
+#include "ledger/money.h"
+
+namespace hpf::sim {
+
+namespace {
+
+using ledger::AccountId;
+using ledger::EmployerId;
+using ledger::Fen;
+using ledger::Month;
+using ledger::RatePpm;
+
+struct SimAccount {
+  AccountId id;
+  Fen base;
+  bool sealed = false;
+};
+
+struct SimEmployer {
+  EmployerId id;
+  RatePpm employer_rate;
+  RatePpm employee_rate;
+  std::vector<SimAccount> accounts;
+};
+
+class City {
+ public:
+  City(const CityOptions& options, const std::function<void(ledger::Command&&)>& emit)
+      : options_(options), emit_(emit), rng_(options.seed) {}
+
+  CityCounts Run() {
+    const Month first =
+        Month::FromYyyymm(static_cast<uint32_t>(options_.interest_year) * 100 + 7).value();
+    Register(first);
+    Month month = first;
+    for (uint32_t m = 0; m < options_.months; ++m, month = month.Next()) {
+      for (SimEmployer& employer : employers_) PayMonth(employer, month, first);
+    }
+    if (options_.months >= 12) Settle();
+    return counts_;
+  }
+
+ private:
+  // mt19937_64 is specified to the bit; std's distributions are not, so the draw is ours and
+  // the city is the same on every standard library (the modulo bias is irrelevant here).
+  uint64_t Below(uint64_t bound) { return rng_() % bound; }
+  bool PerMille(uint32_t chance) { return Below(1000) < chance; }
+
+  void Emit(uint32_t date, ledger::CommandBody body) {
+    ++counts_.commands;
+    emit_(ledger::Command{
+        .header = {.idempotency_key = fmt::format("sim:{}:{}", options_.seed, counts_.commands),
+                   .actor = "sim",
+                   .channel = "sim",
+                   .effective_date = date},
+        .body = std::move(body)});
+  }
+
+  Fen RandomBase() {
+    // 2 100.00 .. 28 716.00 yuan, most near the middle of the range.
+    const uint64_t a = Below(1'330'800);
+    const uint64_t b = Below(1'330'800);
+    return Fen{210'000 + static_cast<int64_t>(a + b)};
+  }
+
+  void Register(Month first) {
+    const uint32_t date = first.FirstDay().yyyymmdd();
+    for (uint32_t e = 0; e < options_.employers; ++e) {
+      SimEmployer employer;
+      employer.id = EmployerId{e + 1};
+      employer.employer_rate = RatePpm{static_cast<uint32_t>(50'000 + Below(8) * 10'000)};
+      employer.employee_rate = employer.employer_rate;
+      Emit(date, ledger::RegisterEmployer{
+                     .employer = employer.id,
+                     .unified_social_credit_code = fmt::format("91370200MA{:08}", e + 1),
+                     .name = fmt::format("Sim Employer {}", e + 1),
+                     .bank_code = "ICBC",
+                     .employer_rate = employer.employer_rate,
+                     .employee_rate = employer.employee_rate,
+                     .first_contribution_month = first.yyyymm()});
+      ++counts_.employers;
+      const uint64_t accounts = 1 + Below(2 * uint64_t{options_.accounts_per_employer});
+      for (uint64_t a = 0; a < accounts; ++a) {
+        SimAccount account{AccountId{employer.id.value * 100'000 + a + 1}, RandomBase()};
+        Emit(date, ledger::OpenAccount{.account = account.id,
+                                       .employer = employer.id,
+                                       .person_id = account.id.value,
+                                       .contribution_base = account.base,
+                                       .first_contribution_month = first.yyyymm()});
+        ++counts_.accounts;
+        employer.accounts.push_back(account);
+      }
+      employers_.push_back(std::move(employer));
+    }
+  }
+
+  ledger::AllocateContribution Line(const SimEmployer& employer, uint64_t list,
+                                    const SimAccount& account, Month month, Fen base) {
+    return ledger::AllocateContribution{
+        .remittance_id = list,
+        .employer = employer.id,
+        .account = account.id,
+        .month = month.yyyymm(),
+        .contribution_base = base,
+        .employer_amount = ApplyRate(base, employer.employer_rate, kRounding),
+        .employee_amount = ApplyRate(base, employer.employee_rate, kRounding)};
+  }
+
+  void PayMonth(SimEmployer& employer, Month month, Month first) {
+    const uint32_t first_day = month.FirstDay().yyyymmdd();
+    const uint32_t payday = first_day + 14;  // the 15th
+    for (SimAccount& account : employer.accounts) {
+      if (account.sealed) continue;
+      if (PerMille(options_.seals_per_mille)) {
+        account.sealed = true;
+        Emit(first_day, ledger::SealAccount{account.id});
+      } else if (PerMille(options_.base_changes_per_mille)) {
+        account.base = RandomBase();
+        Emit(first_day, ledger::ChangeAccountBase{account.id, account.base, month.yyyymm()});
+      }
+    }
+    std::vector<ledger::AllocateContribution> lines;
+    for (const SimAccount& account : employer.accounts) {
+      if (!account.sealed) lines.push_back(Line(employer, 0, account, month, account.base));
+    }
+    // Back-payments: a shortfall of an earlier month, for a few accounts.
+    std::vector<ledger::AllocateContribution> back;
+    if (month > first) {
+      for (const SimAccount& account : employer.accounts) {
+        if (!account.sealed && PerMille(options_.back_payments_per_mille)) {
+          back.push_back(Line(employer, 0, account, month.Prev(),
+                              Fen{10'000 + static_cast<int64_t>(Below(90'000))}));
+        }
+      }
+    }
+    PayList(employer, lines, ledger::RemittanceKind::kRegular, month, month, payday);
+    PayList(employer, back, ledger::RemittanceKind::kBackPayment, month.Prev(), month.Prev(),
+            payday + 5);
+  }
+
+  void PayList(const SimEmployer& employer, std::vector<ledger::AllocateContribution>& lines,
+               ledger::RemittanceKind kind, Month from, Month to, uint32_t date) {
+    if (lines.empty()) return;
+    Fen total;
+    for (const auto& line : lines) total += line.employer_amount + line.employee_amount;
+    const uint64_t list = ++lists_;
+    Emit(date, ledger::RecordBankReceipt{.employer = employer.id,
+                                         .bank_code = "ICBC",
+                                         .bank_reference = fmt::format("ICBC{}{:08}", date, list),
+                                         .amount = total});
+    Emit(date, ledger::OpenRemittance{.remittance_id = list,
+                                      .employer = employer.id,
+                                      .kind = kind,
+                                      .from_month = from.yyyymm(),
+                                      .to_month = to.yyyymm(),
+                                      .accounts_count = static_cast<uint32_t>(lines.size()),
+                                      .total = total,
+                                      .list_reference = fmt::format("HJ{}", list)});
+    for (auto& line : lines) {
+      line.remittance_id = list;
+      Emit(date, line);
+      ++counts_.allocations;
+    }
+    Emit(date, ledger::CompleteRemittance{list, employer.id});
+  }
+
+  void Settle() {
+    const uint32_t date = static_cast<uint32_t>(options_.interest_year + 1) * 10000 + 630;
+    ledger::SettleInterest chunk{.interest_year = options_.interest_year, .accounts = {}};
+    for (const SimEmployer& employer : employers_) {
+      for (const SimAccount& account : employer.accounts) {
+        chunk.accounts.push_back(account.id);
+        if (chunk.accounts.size() == kChunkAccounts) {
+          Emit(date, chunk);
+          chunk.accounts.clear();
+        }
+      }
+    }
+    if (!chunk.accounts.empty()) Emit(date, chunk);
+  }
+
+  static constexpr ledger::RoundingRule kRounding = ledger::RoundingRule::kHalfUpToFen;
+  static constexpr size_t kChunkAccounts = 1000;  // ledger/limits.h kSettlementChunkAccountsMax
+
+  const CityOptions& options_;
+  const std::function<void(ledger::Command&&)>& emit_;
+  std::mt19937_64 rng_;
+  std::vector<SimEmployer> employers_;
+  uint64_t lists_ = 0;
+  CityCounts counts_;
+};
+
+}  // namespace
+
+CityCounts GenerateCity(const CityOptions& options,
+                        const std::function<void(ledger::Command&&)>& emit) {
+  return City(options, emit).Run();
+}
+
+}  // namespace hpf::sim

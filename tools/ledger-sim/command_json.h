@@ -1,0 +1,14 @@
+// tools/ledger-sim/command_json.h — a command as one JSON object, the form ledgerd's
+// POST /v1/commands takes (DESIGN §4): {"type": "...", "idempotency_key": ..., fields...}.
+// Amounts in fen, rates in ppm, dates yyyymmdd, months yyyymm, as in the schemas.
+#pragma once
+
+#include <string>
+
+#include "ledger/commands.h"
+
+namespace hpf::sim {
+
+std::string CommandToJson(const ledger::Command& command);
+
+}  // namespace hpf::sim
