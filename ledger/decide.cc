@@ -146,7 +146,19 @@ std::optional<Decision> CheckPeriod(uint32_t from_month, uint32_t to_month) {
 }
 
 // The month after yyyymm. REQUIRES: a valid month (state holds only valid ones).
-uint32_t NextMonth(uint32_t yyyymm) { return Month::FromYyyymm(yyyymm).value().Next().yyyymm(); }
+uint32_t NextMonth(uint32_t yyyymm) { return MonthAfter(yyyymm); }
+
+// A first contribution month: a valid month with a month before it (the paid-up-to month
+// starts there), so not 1990-01 (found by the simulation: 199001 aborted in Evolve).
+std::optional<Decision> CheckFirstMonth(uint32_t yyyymm) {
+  if (auto r = CheckMonth(yyyymm, "first contribution month")) return r;
+  if (yyyymm <= kMonthYyyymmMin) {
+    return Reject(
+        Rejection::kMonthInvalid,
+        fmt::format("first contribution month {} must be after {}", yyyymm, kMonthYyyymmMin));
+  }
+  return std::nullopt;
+}
 
 // Each operator() checks one command's own rules after the common header checks.
 class Rules {
@@ -155,7 +167,7 @@ class Rules {
       : state_(state), policy_(policy), effective_(effective), date_(effective.ToIsoString()) {}
 
   Decision operator()(const RegisterEmployer& c) const {
-    if (auto r = CheckMonth(c.first_contribution_month, "first contribution month")) return *r;
+    if (auto r = CheckFirstMonth(c.first_contribution_month)) return *r;
     if (auto r = CheckCreditCode(c.unified_social_credit_code)) return *r;
     if (auto r = CheckText(c.name, "name", kNameBytesMax)) return *r;
     if (auto r = CheckText(c.bank_code, "bank code", kCodeBytesMax)) return *r;
@@ -238,7 +250,7 @@ class Rules {
   }
 
   Decision operator()(const ReopenEmployer& c) const {
-    if (auto r = CheckMonth(c.first_contribution_month, "first contribution month")) return *r;
+    if (auto r = CheckFirstMonth(c.first_contribution_month)) return *r;
     if (auto r = FindEmployerNotClosed(c.employer)) return *r;
     const EmployerState& employer = *state_.employer(c.employer);
     if (employer.status != EmployerStatus::kSealed) {
@@ -254,7 +266,7 @@ class Rules {
   }
 
   Decision operator()(const OpenAccount& c) const {
-    if (auto r = CheckMonth(c.first_contribution_month, "first contribution month")) return *r;
+    if (auto r = CheckFirstMonth(c.first_contribution_month)) return *r;
     if (state_.account(c.account) != nullptr) {
       return Reject(Rejection::kAccountAlreadyOpen,
                     fmt::format("account {} already exists", c.account.value));
@@ -289,7 +301,7 @@ class Rules {
   }
 
   Decision operator()(const UnsealAccount& c) const {
-    if (auto r = CheckMonth(c.first_contribution_month, "first contribution month")) return *r;
+    if (auto r = CheckFirstMonth(c.first_contribution_month)) return *r;
     const AccountState* account = nullptr;
     if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
     if (account->status != AccountStatus::kSealed) {
@@ -392,6 +404,14 @@ class Rules {
 
   Decision operator()(const AllocateContribution& c) const {
     if (auto r = CheckMonth(c.month, "contribution month")) return *r;
+    // Bounded before they are added: the sum of two untrusted int64 must not overflow (found
+    // by the simulation: INT64_MAX + 1 aborted in Decide).
+    if (c.employer_amount.value > kCommandAmountFenMax ||
+        c.employee_amount.value > kCommandAmountFenMax) {
+      return Reject(Rejection::kAmountExceedsLimit,
+                    fmt::format("a contribution line's amounts are at most {} yuan a side",
+                                FormatYuan(Fen{kCommandAmountFenMax})));
+    }
     if (c.employer_amount < Fen{0} || c.employee_amount < Fen{0} ||
         c.employer_amount + c.employee_amount == Fen{0}) {
       return Reject(Rejection::kAmountMustBePositive,

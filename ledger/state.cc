@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "ledger/calendar.h"
+#include "ledger/limits.h"
 
 namespace hpf::ledger {
 
@@ -49,20 +50,26 @@ std::pair<RatePpm, RatePpm> RatesFor(const EmployerState& employer, uint32_t mon
   return {employer.employer_rate, employer.employee_rate};
 }
 
+uint32_t MonthAfter(uint32_t yyyymm) {
+  const Month month = Month::FromYyyymm(yyyymm).value();
+  return yyyymm >= kMonthYyyymmMax ? kNoMonth : month.Next().yyyymm();
+}
+
 uint32_t NextRegularMonth(const EmployerState& employer, uint32_t paid_up_to) {
-  Month next = Month::FromYyyymm(paid_up_to).value().Next();
-  // Deferrals do not overlap, so one pass in month order skips a run of them.
+  uint32_t next = MonthAfter(paid_up_to);
+  // Deferrals do not overlap; each pass skips at least one, so this ends.
   bool moved = true;
-  while (moved) {
+  while (moved && next != kNoMonth) {
     moved = false;
     for (const MonthRange& deferral : employer.deferrals) {
-      if (deferral.Contains(next.yyyymm())) {
-        next = Month::FromYyyymm(deferral.to_month).value().Next();
+      if (deferral.Contains(next)) {
+        next = MonthAfter(deferral.to_month);
         moved = true;
+        break;
       }
     }
   }
-  return next.yyyymm();
+  return next;
 }
 
 Date CountedFrom(const AccountState& account, Date value_date) {

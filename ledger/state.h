@@ -102,8 +102,13 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
 // The rates due for `month`: a reduction's if one covers it, else the employer's.
 std::pair<RatePpm, RatePpm> RatesFor(const EmployerState& employer, uint32_t month);
 
+// The month after yyyymm, or kNoMonth after the last supported month (2199-12): the calendar
+// ends there, and nothing can be due after it.
+inline constexpr uint32_t kNoMonth = 0;
+uint32_t MonthAfter(uint32_t yyyymm);
+
 // The month a regular contribution after `paid_up_to` is for: the next month, skipping months
-// the employer has a deferral for (those are back-paid later).
+// the employer has a deferral for (those are back-paid later); kNoMonth past the calendar.
 uint32_t NextRegularMonth(const EmployerState& employer, uint32_t paid_up_to);
 
 // The day a posting value-dated `value_date` counts from in an account's accumulator: the

@@ -659,6 +659,36 @@ TEST_SUITE("ledger") {
     HPF_CHECK_REJECTS(Rejection::kEmployerClosed, closed, Open(kAlice, kAcme));
   }
 
+  TEST_CASE("regression: single bad commands that aborted the ledger (found by simulation)") {
+    SUBCASE("a first contribution month of 1990-01 has no month before it") {
+      RegisterEmployer first = Register(kAcme);
+      first.first_contribution_month = 199001;
+      HPF_CHECK_REJECTS(Rejection::kMonthInvalid, State{}, first);
+      const State given = StateAfter({Register(kAcme)});
+      OpenAccount open = Open(kAlice, kAcme);
+      open.first_contribution_month = 199001;
+      HPF_CHECK_REJECTS(Rejection::kMonthInvalid, given, open);
+    }
+    SUBCASE("amounts whose sum overflows int64 are refused before they are added") {
+      const State open = StateAfter({Register(kAcme), Open(kAlice, kAcme), Receipt(Fen{192'000}),
+                                     Regular(1, 202207, 202207, Fen{192'000})});
+      AllocateContribution line = Line(1, kAlice, 202207);
+      line.employer_amount = Fen{INT64_MAX};
+      line.employee_amount = Fen{1};
+      HPF_CHECK_REJECTS(Rejection::kAmountExceedsLimit, open, line);
+    }
+    SUBCASE("an employer paid up to the calendar's last month owes nothing after it") {
+      State state = StateAfter({Register(kAcme)});
+      state.employers[kAcme].paid_up_to_month = 219912;
+      HPF_CHECK_REJECTS(Rejection::kPeriodOutOfSequence, state,
+                        At(20220715, Regular(1, 219912, 219912, Fen{100})));
+      state.employers[kAcme].deferrals.push_back(MonthRange{219901, 219912});
+      state.employers[kAcme].paid_up_to_month = 219812;
+      HPF_CHECK_REJECTS(Rejection::kPeriodOutOfSequence, state,
+                        At(20220715, Regular(1, 219811, 219811, Fen{100})));
+    }
+  }
+
   // Must stay the last case of the suite (doctest runs cases in file order by default).
   TEST_CASE("Rejection: every value has a case above that triggers it") {
     if (Seen().empty()) {
