@@ -1,0 +1,255 @@
+// tests/simulation/reference_model.h — a deliberately simple, independent model of the write
+// model's rules (DOMAIN.md §1-3, §7, §8), for the seeded simulation (STYLE 8.5).
+//
+// It is written from DOMAIN.md and the rejection precedence that ledger/decide.h promises
+// (the command's own fields, then the entities it names, then their states, then the policy's
+// figures), never by calling Decide() or Evolve() or the ledger's calendar, rounding or
+// interest code: plain maps, plain integers, arithmetic written out (a 积数 is Σ amount × the
+// days it counts; a contribution is (base × rate_ppm + 500 000) / 1 000 000). It is meant to
+// be obviously right, not fast. For every command it predicts acceptance (and applies the
+// command to itself) or the one rejection the ledger must answer. It also numbers the facts
+// as the log would (one position per fact), so that it can answer reversals (红冲) by
+// position without being told what the record was.
+//
+// What it knows of the policy is the shipped default (ledger/policy.h DefaultPolicy()): one
+// version for all dates. The simulation checks that the default still says so. Interest is
+// modelled from 2016-07-01 on only (one rate, 1.50 %): the simulation never dates a command
+// earlier.
+//
+// Where DOMAIN.md is silent the model takes the ledger's documented decision (ledger/README.md):
+// money value-dated in a settled year counts from the open year's first day; a back-payment
+// line's base may be a shortfall; reversing a regular month steps the account back only if it
+// is the latest. Where the ledger departs from DOMAIN.md today, the model follows the ledger
+// so that the simulation keeps guarding everything else, and the departure is reported, not
+// modelled: a rate change's from_month is not honoured (the current rates, or a reduction's,
+// apply to every month, back-payments included); a regular line's base is not checked against
+// the account's base; a back-payment may pay a month already paid in full.
+//
+// Not thread-safe; one simulation owns one model.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "ledger/commands.h"
+#include "ledger/rejection.h"
+
+namespace hpf::simulation {
+
+// The default policy's figures (DOMAIN §2-3), as the model spells them.
+inline constexpr uint32_t kModelRateMinPpm = 50'000;       // 5 % each side
+inline constexpr uint32_t kModelRateMaxPpm = 120'000;      // 12 % each side
+inline constexpr int64_t kModelBaseFloorFen = 210'000;     // 2 100.00 yuan
+inline constexpr int64_t kModelBaseCapFen = 2'871'600;     // 28 716.00 yuan
+inline constexpr uint32_t kModelInterestRatePpm = 15'000;  // 1.50 % a year since 2016-02-21
+inline constexpr int64_t kModelDayBasis = 360;
+inline constexpr uint32_t kModelDeferralLastMonth = 202212;  // 缓缴 up to 2022-12
+// The first date the model's interest covers: the first interest year wholly at 1.50 %.
+inline constexpr uint32_t kModelFirstDate = 20160701;
+
+// Bounds of the command fields (ledger/limits.h and the text rules of the commands).
+inline constexpr int64_t kModelAmountMaxFen = 1'000'000'000'000;
+inline constexpr size_t kModelTextBytesMax = 200;  // names, references, authorities
+inline constexpr size_t kModelCodeBytesMax = 32;   // bank codes
+inline constexpr size_t kModelCreditCodeBytes = 18;
+inline constexpr size_t kModelSettlementAccountsMax = 1000;
+
+// The records a reversal may name: the latest kModelJournalWindow positions (older ones are
+// forgotten to bound memory on long runs; the simulation never names them).
+inline constexpr uint64_t kModelJournalWindow = 1 << 18;
+
+enum class ModelStatus : uint8_t { kNormal, kSealed, kClosed };
+
+// An employer's one unfinished remittance list.
+struct ModelRemittance {
+  uint64_t id = 0;
+  ledger::RemittanceKind kind = ledger::RemittanceKind::kRegular;
+  uint32_t from_month = 0;  // yyyymm
+  uint32_t to_month = 0;    // yyyymm
+  int64_t total_fen = 0;
+  int64_t allocated_fen = 0;
+  uint32_t lines = 0;  // allocations made
+};
+
+// 降比: the rates due for the months of a period.
+struct ModelReduction {
+  uint32_t from_month = 0;
+  uint32_t to_month = 0;
+  uint32_t employer_rate_ppm = 0;
+  uint32_t employee_rate_ppm = 0;
+};
+
+// 缓缴: months the employer pays later.
+struct ModelDeferral {
+  uint32_t from_month = 0;
+  uint32_t to_month = 0;
+};
+
+struct ModelEmployer {
+  ModelStatus status = ModelStatus::kNormal;
+  uint32_t employer_rate_ppm = 0;
+  uint32_t employee_rate_ppm = 0;
+  uint32_t paid_up_to_month = 0;  // yyyymm
+  int64_t suspense_fen = 0;       // received, not yet allocated
+  std::optional<ModelRemittance> remittance;
+  std::vector<ModelReduction> reductions;  // in the order granted
+  std::vector<ModelDeferral> deferrals;    // in the order granted
+};
+
+struct ModelAccount {
+  ModelStatus status = ModelStatus::kNormal;
+  bool frozen = false;
+  uint64_t employer = 0;
+  int64_t base_fen = 0;
+  int64_t balance_fen = 0;
+  uint32_t paid_up_to_month = 0;  // yyyymm of the last regular month paid
+  int32_t interest_year = 0;      // the open (unsettled) interest year, named by its July
+  // 积数 of that year: every posting (and the opening balance) times the days it counts,
+  // from its value date to the year's last day, both included.
+  int64_t fen_days = 0;
+};
+
+// What a record of the log is, as far as a reversal cares: one entry per fact, by position.
+enum class JournalKind : uint8_t { kLifecycle, kReceipt, kAllocation, kInterest, kReversal };
+
+struct JournalEntry {
+  JournalKind kind = JournalKind::kLifecycle;
+  uint32_t date = 0;  // the command's effective (value) date
+  uint64_t employer = 0;
+  uint64_t account = 0;
+  int64_t amount_fen = 0;
+  uint32_t month = 0;  // allocations
+  bool regular = false;
+  uint64_t remittance_id = 0;
+  int32_t interest_year = 0;  // interest credits
+  bool reversed = false;
+};
+
+struct Prediction {
+  std::optional<ledger::Rejection> rejection;  // nullopt: accepted (and applied)
+  std::vector<int64_t> interest_fen;           // SettleInterest: each account's, in order
+};
+
+class ReferenceModel {
+ public:
+  // Predicts the ledger's answer to `command`; when it is an acceptance, applies it.
+  Prediction Apply(const ledger::Command& command);
+  // The rejection Apply() would predict, without applying anything (nullopt: accepted).
+  std::optional<ledger::Rejection> Check(const ledger::Command& command) const;
+
+  const std::map<uint64_t, ModelEmployer>& employers() const { return employers_; }
+  const std::map<uint64_t, ModelAccount>& accounts() const { return accounts_; }
+  const ModelEmployer* employer(uint64_t id) const;
+  const ModelAccount* account(uint64_t id) const;
+
+  // Accounts attached to `employer` and in state normal, counted by a scan of every account.
+  uint32_t NormalAccountsOf(uint64_t employer) const;
+
+  int64_t received_fen() const { return received_fen_; }  // Σ bank receipts, net
+  int64_t interest_fen() const { return interest_fen_; }  // Σ interest credited, net
+
+  // The log as the model numbers it: every accepted fact takes the next position, from 1.
+  uint64_t head_position() const { return head_position_; }
+  // The record at `position`; null for 0, beyond the head or outside the window.
+  const JournalEntry* record(uint64_t position) const;
+  // Positions reversed so far.
+  size_t reversed_count() const { return reversed_count_; }
+
+ private:
+  using Answer = std::optional<ledger::Rejection>;
+
+  // The rules of each command, in precedence order: the first broken one, or nullopt.
+  Answer Rules(const ledger::RegisterEmployer& c, uint32_t date) const;
+  Answer Rules(const ledger::ChangeEmployerRates& c, uint32_t date) const;
+  Answer Rules(const ledger::GrantRateReduction& c, uint32_t date) const;
+  Answer Rules(const ledger::GrantDeferral& c, uint32_t date) const;
+  Answer Rules(const ledger::SealEmployer& c, uint32_t date) const;
+  Answer Rules(const ledger::CloseEmployer& c, uint32_t date) const;
+  Answer Rules(const ledger::ReopenEmployer& c, uint32_t date) const;
+  Answer Rules(const ledger::OpenAccount& c, uint32_t date) const;
+  Answer Rules(const ledger::ChangeAccountBase& c, uint32_t date) const;
+  Answer Rules(const ledger::SealAccount& c, uint32_t date) const;
+  Answer Rules(const ledger::UnsealAccount& c, uint32_t date) const;
+  Answer Rules(const ledger::FreezeAccount& c, uint32_t date) const;
+  Answer Rules(const ledger::UnfreezeAccount& c, uint32_t date) const;
+  Answer Rules(const ledger::CloseAccount& c, uint32_t date) const;
+  Answer Rules(const ledger::RecordBankReceipt& c, uint32_t date) const;
+  Answer Rules(const ledger::OpenRemittance& c, uint32_t date) const;
+  Answer Rules(const ledger::AllocateContribution& c, uint32_t date) const;
+  Answer Rules(const ledger::CompleteRemittance& c, uint32_t date) const;
+  Answer Rules(const ledger::SettleInterest& c, uint32_t date) const;
+  Answer Rules(const ledger::ReverseRecord& c, uint32_t date) const;
+  // The effects of an accepted command (DOMAIN §1-3, §7, §8), its records included.
+  void Effects(const ledger::RegisterEmployer& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::ChangeEmployerRates& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::GrantRateReduction& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::GrantDeferral& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::SealEmployer& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::CloseEmployer& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::ReopenEmployer& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::OpenAccount& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::ChangeAccountBase& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::SealAccount& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::UnsealAccount& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::FreezeAccount& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::UnfreezeAccount& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::CloseAccount& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::RecordBankReceipt& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::OpenRemittance& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::AllocateContribution& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::CompleteRemittance& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::SettleInterest& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::ReverseRecord& c, uint32_t date, Prediction& prediction);
+
+  // Appends the record of one fact to the journal.
+  void Log(JournalEntry entry);
+
+  // The employer must exist and be normal (not sealed, not closed).
+  Answer EmployerMustBeNormal(uint64_t id) const;
+  // The employer must exist and not be closed.
+  Answer EmployerMustNotBeClosed(uint64_t id) const;
+  // The existing employer has no normal accounts, no unfinished list and no suspense.
+  Answer EmployerMustBeEmpty(uint64_t id) const;
+  // The account must exist and not be closed.
+  Answer AccountMustBeOpen(uint64_t id) const;
+
+  std::map<uint64_t, ModelEmployer> employers_;
+  std::map<uint64_t, ModelAccount> accounts_;
+  std::map<uint64_t, JournalEntry> journal_;  // by position, the latest window only
+  uint64_t head_position_ = 0;
+  size_t reversed_count_ = 0;
+  int64_t received_fen_ = 0;
+  int64_t interest_fen_ = 0;
+};
+
+// --- calendar and money arithmetic, written out (shared with the command generator) ---
+
+// A real calendar day from 1990-01-01 to 2199-12-31, as yyyymmdd.
+bool IsValidDate(uint32_t yyyymmdd);
+// A month from 1990-01 to 2199-12, as yyyymm.
+bool IsValidMonth(uint32_t yyyymm);
+// The following / previous month. REQUIRES: the result is a valid month.
+uint32_t NextMonth(uint32_t yyyymm);
+uint32_t PrevMonth(uint32_t yyyymm);
+// The month of a date.
+inline uint32_t MonthOfDate(uint32_t yyyymmdd) { return yyyymmdd / 100; }
+// Days since an arbitrary origin: DayNumber(b) - DayNumber(a) is the days from a to b.
+int64_t DayNumber(uint32_t yyyymmdd);
+// The following day. REQUIRES: a valid date before 2199-12-31.
+uint32_t NextDay(uint32_t yyyymmdd);
+// The interest year (1 July - 30 June, named by its July) a date falls in.
+int32_t InterestYearOf(uint32_t yyyymmdd);
+// The interest year's last day, 30 June of the following year, as yyyymmdd.
+uint32_t InterestYearLastDay(int32_t year);
+// The rates due for `month`: a reduction's if one covers the month, else the current ones.
+std::pair<uint32_t, uint32_t> RatesFor(const ModelEmployer& employer, uint32_t month);
+// The first month after `paid_up_to` that no deferral covers.
+uint32_t NextRegularMonth(const ModelEmployer& employer, uint32_t paid_up_to);
+// base × rate rounded half-up to the fen: (base × rate_ppm + 500 000) / 1 000 000.
+// REQUIRES: 0 <= base_fen <= kModelBaseCapFen.
+int64_t ContributionFen(int64_t base_fen, uint32_t rate_ppm);
+
+}  // namespace hpf::simulation
