@@ -24,6 +24,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -36,6 +37,7 @@
 #include "ledger/decide.h"
 #include "ledger/internal/command_hash.h"
 #include "ledger/internal/state_codec.h"
+#include "ledger/postings.h"
 #include "ledger/record_encoding.h"
 
 namespace hpf::ledger {
@@ -234,6 +236,12 @@ struct Sequencer::Impl {
 
   // --- the sequencer's thread only ---
   State state;
+  // Debug and sanitizer builds check the double entry after every group (issue #3): the book
+  // of everything posted since open nets to zero, and its 201 / 219 movements equal the
+  // movements of the accounts' balances and the employers' suspense.
+  TrialBalance book;
+  Fen opening_balances;
+  Fen opening_suspense;
   std::unique_ptr<events::ChainHasher> sha256;
   events::RecordBuilder builder;
   std::deque<std::unique_ptr<Submission>> intake;   // taken from `submitted`, being decided
@@ -513,6 +521,13 @@ struct Sequencer::Impl {
                       added.ToString()))};
       return;
     }
+#ifndef NDEBUG
+    for (const Fact& fact : facts) {
+      const std::vector<Posting> postings = PostingsOf(fact);
+      HPF_DEBUG_ASSERT(Balanced(postings));
+      book.Post(postings);
+    }
+#endif
     building->touched.Merge(touched);
     auto cell = std::make_shared<PositionCell>();
     building->cells.push_back(cell);
@@ -525,6 +540,25 @@ struct Sequencer::Impl {
   }
 
   // ------------------------------------------------------------------ appending
+  static std::pair<Fen, Fen> SumBalancesAndSuspense(const State& of) {
+    Fen balances;
+    Fen suspense;
+    for (const auto& [id, account] : of.accounts) balances += account.balance;
+    for (const auto& [id, employer] : of.employers) suspense += employer.suspense;
+    return {balances, suspense};
+  }
+
+#ifndef NDEBUG
+  // O(entities): debug builds only (HPF_DEBUG_ASSERT, STYLE 5.3).
+  void CheckBooks() const {
+    HPF_DEBUG_ASSERT(book.Sum() == Fen{0});
+    const auto [balances, suspense] = SumBalancesAndSuspense(state);
+    // 201 and 219 are liabilities: credit-positive movements show as negative debit balances.
+    HPF_DEBUG_ASSERT(book.Total(GlAccount::kPersonalAccounts) == opening_balances - balances);
+    HPF_DEBUG_ASSERT(book.Total(GlAccount::kSuspense) == opening_suspense - suspense);
+  }
+#endif
+
   void Send() {
     Group& group = *building;
     for (const EmployerId id : group.touched.employers) {
@@ -547,6 +581,9 @@ struct Sequencer::Impl {
                                               internal::EncodeReversedMark());
       HPF_ASSERT(put.ok());
     }
+#ifndef NDEBUG
+    CheckBooks();
+#endif
     SharedAppend append = log->AppendAsync(std::move(group.batch)).share();
     // A refusal the log answers at once (closing, read-only, an index read error) must stop
     // the pipeline before a later group is written on top of this one.
@@ -683,6 +720,8 @@ Result<std::unique_ptr<Sequencer>> Sequencer::Open(const SequencerOptions& optio
   }
   HPF_ASSIGN_OR_RETURN(impl->sha256, events::ChainHasher::Create(events::HashAlgorithm::kSha256));
   HPF_ASSIGN_OR_RETURN(impl->state, internal::LoadState(*options.log));
+  std::tie(impl->opening_balances, impl->opening_suspense) =
+      Impl::SumBalancesAndSuspense(impl->state);
   impl->building = std::make_unique<Group>();
   impl->building->seq = 1;
   Impl* raw = impl.get();
