@@ -19,6 +19,7 @@
 #include "ledger/internal/command_hash.h"
 #include "ledger/internal/state_codec.h"
 #include "ledger/record_encoding.h"
+#include "tests/support/ledger_commands.h"
 #include "tests/support/records.h"
 
 namespace hpf::ledger {
@@ -63,22 +64,10 @@ Command Cmd(std::string key, uint32_t date, CommandBody body) {
                  .body = std::move(body)};
 }
 
-RegisterEmployer Register(EmployerId id) {
-  return RegisterEmployer{.employer = id,
-                          .unified_social_credit_code = "91370200MA3C5X0F2K",
-                          .name = "Acme Machinery Co.",
-                          .bank_code = "ICBC",
-                          .employer_rate = RatePpm{120'000},
-                          .employee_rate = RatePpm{120'000},
-                          .first_contribution_month = 202207};
-}
+RegisterEmployer Register(EmployerId id) { return testing::SampleEmployer(id); }
 
 OpenAccount Open(AccountId account, EmployerId employer) {
-  return OpenAccount{.account = account,
-                     .employer = employer,
-                     .person_id = account.value,
-                     .contribution_base = Fen{800'000},
-                     .first_contribution_month = 202207};
+  return testing::SampleAccount(account, employer);
 }
 
 std::vector<CommandResult> Run(Sequencer& sequencer, std::vector<Command> commands) {
