@@ -182,6 +182,13 @@ class Rules {
   Decision operator()(const ChangeEmployerRates& c) const {
     if (auto r = CheckMonth(c.from_month, "from month")) return *r;
     if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
+    const RateChange& latest = state_.employer(c.employer)->rate_changes.back();
+    if (c.from_month <= latest.from_month) {
+      return Reject(Rejection::kPeriodOutOfSequence,
+                    fmt::format("employer {}'s rates already change from {}: a change takes "
+                                "effect from a later month, not {}",
+                                c.employer.value, latest.from_month, c.from_month));
+    }
     if (auto r = CheckRates(c.employer_rate, c.employee_rate, policy_, date_)) return *r;
     return Accept(EmployerRatesChanged{c.employer, c.employer_rate, c.employee_rate, c.from_month});
   }

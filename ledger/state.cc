@@ -47,7 +47,12 @@ std::pair<RatePpm, RatePpm> RatesFor(const EmployerState& employer, uint32_t mon
       return {reduction.employer_rate, reduction.employee_rate};
     }
   }
-  return {employer.employer_rate, employer.employee_rate};
+  HPF_ASSERT(!employer.rate_changes.empty());
+  for (auto it = employer.rate_changes.rbegin(); it != employer.rate_changes.rend(); ++it) {
+    if (it->from_month <= month) return {it->employer_rate, it->employee_rate};
+  }
+  const RateChange& first = employer.rate_changes.front();
+  return {first.employer_rate, first.employee_rate};
 }
 
 uint32_t MonthAfter(uint32_t yyyymm) {
@@ -93,11 +98,17 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
                                          .employer_rate = f.terms.employer_rate,
                                          .employee_rate = f.terms.employee_rate,
                                          .paid_up_to_month = first->Prev().yyyymm(),
+                                         .rate_changes = {RateChange{
+                                             f.terms.first_contribution_month,
+                                             f.terms.employer_rate, f.terms.employee_rate}},
                                          .version = 1})
                   .second;
           HPF_ASSERT(inserted);
         } else if constexpr (std::is_same_v<F, EmployerRatesChanged>) {
           EmployerState& employer = EmployerOf(state, f.employer);
+          HPF_ASSERT(employer.rate_changes.back().from_month < f.from_month);
+          employer.rate_changes.push_back(
+              RateChange{f.from_month, f.employer_rate, f.employee_rate});
           employer.employer_rate = f.employer_rate;
           employer.employee_rate = f.employee_rate;
           ++employer.version;

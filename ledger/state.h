@@ -45,6 +45,14 @@ struct MonthRange {
   bool operator==(const MonthRange&) const = default;
 };
 
+// The employer's rates in force from a month on (registration, then each change).
+struct RateChange {
+  uint32_t from_month = 0;
+  RatePpm employer_rate;
+  RatePpm employee_rate;
+  bool operator==(const RateChange&) const = default;
+};
+
 // 降比 granted for a period.
 struct RateReduction {
   MonthRange months;
@@ -63,7 +71,10 @@ struct EmployerState {
   std::optional<OpenRemittanceState> remittance;
   std::vector<RateReduction> reductions;  // 降比 grants, non-overlapping
   std::vector<MonthRange> deferrals;      // 缓缴 grants, non-overlapping
-  uint64_t version = 0;                   // facts applied to this employer's stream
+  // Rates by month, oldest first, from_month increasing; the first is the registration's.
+  // employer_rate / employee_rate above are the last entry's.
+  std::vector<RateChange> rate_changes;
+  uint64_t version = 0;  // facts applied to this employer's stream
 };
 
 enum class AccountStatus : uint8_t {
@@ -99,7 +110,8 @@ struct State {
 // precondition is a bug and aborts).
 void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBook& policy);
 
-// The rates due for `month`: a reduction's if one covers it, else the employer's.
+// The rates due for `month`: a reduction's if one covers it, else those in force that month
+// (the last rate change from that month or before; the registration's for earlier months).
 std::pair<RatePpm, RatePpm> RatesFor(const EmployerState& employer, uint32_t month);
 
 // The month after yyyymm, or kNoMonth after the last supported month (2199-12): the calendar

@@ -9,6 +9,8 @@
 //                                                      u32 employer_rate_ppm,
 //                                                      u32 employee_rate_ppm),
 //             u16 deferrals_count, deferrals_count × (u32 from_month, u32 to_month),
+//             u16 rate_changes_count (>= 1), × (u32 from_month, u32 employer_rate_ppm,
+//                                               u32 employee_rate_ppm),
 //             u64 version
 //   account:  u8 format, u8 status, u8 frozen, u64 employer_id, i64 contribution_base_fen,
 //             i64 balance_fen, u32 paid_up_to_month,
@@ -35,7 +37,7 @@ namespace hpf::ledger::internal {
 // A field added to a state struct stops the build here: encode and decode it, and extend
 // tests/ledger/state_codec_test.cc's round trip.
 static_assert(FieldCount<State>() == 3, "store the new part of State (a key prefix of its own)");
-static_assert(FieldCount<EmployerState>() == 10, "encode the new field of EmployerState");
+static_assert(FieldCount<EmployerState>() == 11, "encode the new field of EmployerState");
 static_assert(FieldCount<MonthRange>() == 2, "encode the new field of MonthRange");
 static_assert(FieldCount<RateReduction>() == 3, "encode the new field of RateReduction");
 static_assert(FieldCount<OpenRemittanceState>() == 7, "encode the new field");
@@ -236,6 +238,14 @@ std::string EncodeEmployerState(const EmployerState& employer) {
     w.U32(deferral.from_month);
     w.U32(deferral.to_month);
   }
+  HPF_ASSERT(!employer.rate_changes.empty());
+  HPF_ASSERT(employer.rate_changes.size() <= kGrantsPerEmployerMax);
+  w.U16(static_cast<uint16_t>(employer.rate_changes.size()));
+  for (const RateChange& change : employer.rate_changes) {
+    w.U32(change.from_month);
+    w.U32(change.employer_rate.value);
+    w.U32(change.employee_rate.value);
+  }
   w.U64(employer.version);
   return value;
 }
@@ -296,6 +306,22 @@ Result<EmployerState> DecodeEmployerState(std::string_view value) {
     const uint32_t from_month = r.U32();
     const uint32_t to_month = r.U32();
     employer.deferrals.push_back(check.Months(from_month, to_month, "deferral"));
+  }
+  const uint16_t changes_count = r.U16();
+  check.Require(changes_count >= 1 && changes_count <= kGrantsPerEmployerMax,
+                fmt::format("{} rate changes, not 1 to {}", changes_count, kGrantsPerEmployerMax));
+  for (uint16_t i = 0; i < changes_count && r.ok(); ++i) {
+    RateChange change;
+    change.from_month = r.U32();
+    check.MonthOrZero(change.from_month, "rate change month");
+    check.Require(employer.rate_changes.empty() ||
+                      employer.rate_changes.back().from_month < change.from_month,
+                  "rate changes are not in month order");
+    change.employer_rate = RatePpm{r.U32()};
+    check.Rate(change.employer_rate.value, "changed employer rate");
+    change.employee_rate = RatePpm{r.U32()};
+    check.Rate(change.employee_rate.value, "changed employee rate");
+    employer.rate_changes.push_back(change);
   }
   employer.version = r.U64();
   check.Require(employer.version >= 1, "version is 0 (every employer has its registration)");

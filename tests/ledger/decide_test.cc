@@ -679,6 +679,26 @@ TEST_SUITE("ledger") {
     }
   }
 
+  TEST_CASE("ChangeEmployerRates: a change applies from its month, earlier months keep theirs") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    Apply(state, 20220801, ChangeEmployerRates{kAcme, RatePpm{50'000}, RatePpm{50'000}, 202208});
+    HPF_CHECK_REJECTS(Rejection::kPeriodOutOfSequence, state,
+                      ChangeEmployerRates{kAcme, RatePpm{60'000}, RatePpm{60'000}, 202208});
+    // July still owes 12 % + 12 % (1 920.00 on 8 000.00), August 5 % + 5 % (800.00).
+    CHECK(RatesFor(*state.employer(kAcme), 202207) ==
+          std::pair{RatePpm{120'000}, RatePpm{120'000}});
+    CHECK(RatesFor(*state.employer(kAcme), 202208) == std::pair{RatePpm{50'000}, RatePpm{50'000}});
+    Apply(state, 20220815, Receipt(Fen{192'000 + 80'000}));
+    Apply(state, 20220815, Regular(1, 202207, 202208, Fen{192'000 + 80'000}));
+    Apply(state, 20220815, Line(1, kAlice, 202207));
+    AllocateContribution august = Line(1, kAlice, 202208);
+    HPF_CHECK_REJECTS(Rejection::kContributionAmountMismatch, state, At(20220815, august));
+    august.employer_amount = Fen{40'000};
+    august.employee_amount = Fen{40'000};
+    Apply(state, 20220815, august);
+    CHECK(state.account(kAlice)->balance == Fen{272'000});
+  }
+
   // Must stay the last case of the suite (doctest runs cases in file order by default).
   TEST_CASE("Rejection: every value has a case above that triggers it") {
     if (Seen().empty()) {

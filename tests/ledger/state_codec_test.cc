@@ -34,6 +34,8 @@ EmployerState FullEmployer() {
                                         .allocations = 3},
       .reductions = {RateReduction{{202209, 202212}, RatePpm{50'000}, RatePpm{50'000}}},
       .deferrals = {MonthRange{202301, 202306}, MonthRange{202308, 202308}},
+      .rate_changes = {RateChange{202207, RatePpm{100'000}, RatePpm{100'000}},
+                       RateChange{202301, RatePpm{120'000}, RatePpm{100'000}}},
       .version = 42};
 }
 
@@ -59,7 +61,10 @@ std::string Bytes(std::initializer_list<int> values) {
 
 TEST_SUITE("ledger") {
   TEST_CASE("StateCodec: an employer round-trips with every field") {
-    for (const EmployerState& employer : {FullEmployer(), EmployerState{.version = 1}}) {
+    // The smallest employer: just registered (its registration is its first rate change).
+    const EmployerState minimal{
+        .rate_changes = {RateChange{202207, RatePpm{50'000}, RatePpm{50'000}}}, .version = 1};
+    for (const EmployerState& employer : {FullEmployer(), minimal}) {
       const std::string value = EncodeEmployerState(employer);
       CHECK(value[0] == static_cast<char>(kStateFormat));
       auto decoded = DecodeEmployerState(value);
@@ -82,6 +87,7 @@ TEST_SUITE("ledger") {
       }
       CHECK(decoded->reductions == employer.reductions);
       CHECK(decoded->deferrals == employer.deferrals);
+      CHECK(decoded->rate_changes == employer.rate_changes);
       CHECK(decoded->version == employer.version);
       // The encoding names every field (state_codec.cc static_asserts it), so equal bytes
       // mean nothing was lost.
@@ -217,6 +223,7 @@ TEST_SUITE("ledger") {
                            .employee_rate = RatePpm{120'000},
                            .paid_up_to_month = 202206,
                            .normal_accounts = 1,
+                           .rate_changes = {RateChange{202207, RatePpm{120'000}, RatePpm{120'000}}},
                            .version = 2};
     AccountState account = FullAccount();
     account.employer = EmployerId{7};

@@ -122,7 +122,13 @@ std::pair<uint32_t, uint32_t> RatesFor(const ModelEmployer& employer, uint32_t m
       return {r.employer_rate_ppm, r.employee_rate_ppm};
     }
   }
-  return {employer.employer_rate_ppm, employer.employee_rate_ppm};
+  // The latest change from `month` or before; months before them all owe the first rates.
+  std::pair<uint32_t, uint32_t> rates{std::get<1>(employer.rate_history.front()),
+                                      std::get<2>(employer.rate_history.front())};
+  for (const auto& [from, employer_rate, employee_rate] : employer.rate_history) {
+    if (from <= month) rates = {employer_rate, employee_rate};
+  }
+  return rates;
 }
 
 uint32_t NextRegularMonth(const ModelEmployer& employer, uint32_t paid_up_to) {
@@ -250,6 +256,7 @@ void ReferenceModel::Effects(const ledger::RegisterEmployer& c, uint32_t /*date*
       .employee_rate_ppm = c.employee_rate.value,
       // Nothing paid yet: paid up to the month before the first.
       .paid_up_to_month = PrevMonth(c.first_contribution_month),
+      .rate_history = {{c.first_contribution_month, c.employer_rate.value, c.employee_rate.value}},
   };
 }
 
@@ -257,6 +264,10 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::ChangeEmployerRates& 
                                              uint32_t /*date*/) const {
   if (!IsValidMonth(c.from_month)) return Rejection::kMonthInvalid;
   if (auto r = EmployerMustBeNormal(c.employer.value)) return r;
+  // Rates change forward: from a month after the latest change.
+  if (c.from_month <= std::get<0>(employer(c.employer.value)->rate_history.back())) {
+    return Rejection::kPeriodOutOfSequence;
+  }
   if (!RatesOk(c.employer_rate.value, c.employee_rate.value)) {
     return Rejection::kEmployerRateOutOfBounds;
   }
@@ -268,6 +279,7 @@ void ReferenceModel::Effects(const ledger::ChangeEmployerRates& c, uint32_t /*da
   ModelEmployer& e = employers_.at(c.employer.value);
   e.employer_rate_ppm = c.employer_rate.value;
   e.employee_rate_ppm = c.employee_rate.value;
+  e.rate_history.emplace_back(c.from_month, c.employer_rate.value, c.employee_rate.value);
 }
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::SealEmployer& c,

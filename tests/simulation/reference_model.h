@@ -21,9 +21,9 @@
 // line's base may be a shortfall; reversing a regular month steps the account back only if it
 // is the latest. Where the ledger departs from DOMAIN.md today, the model follows the ledger
 // so that the simulation keeps guarding everything else, and the departure is reported, not
-// modelled: a rate change's from_month is not honoured (the current rates, or a reduction's,
-// apply to every month, back-payments included); a regular line's base is not checked against
-// the account's base; a back-payment may pay a month already paid in full.
+// modelled: a regular line's base is not checked against the account's base; a back-payment
+// may pay a month already paid in full. (Rates by month — a change's from_month — are
+// modelled: each month owes the rates in force in it.)
 //
 // Not thread-safe; one simulation owns one model.
 #pragma once
@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -97,6 +98,8 @@ struct ModelEmployer {
   std::optional<ModelRemittance> remittance;
   std::vector<ModelReduction> reductions;  // in the order granted
   std::vector<ModelDeferral> deferrals;    // in the order granted
+  // (from month, employer rate, employee rate): the rates in force from each month on.
+  std::vector<std::tuple<uint32_t, uint32_t, uint32_t>> rate_history;
 };
 
 struct ModelAccount {
