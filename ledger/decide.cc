@@ -388,6 +388,12 @@ class Rules {
                     fmt::format("employer {} has remittance {} unfinished: complete it first",
                                 c.employer.value, employer.remittance->remittance_id));
     }
+    if (c.remittance_id <= employer.last_remittance_id) {
+      return Reject(Rejection::kRemittanceIdNotIncreasing,
+                    fmt::format("employer {}'s last list was {}: a new list needs a higher id, "
+                                "not {}",
+                                c.employer.value, employer.last_remittance_id, c.remittance_id));
+    }
     // A regular list starts right after the paid-up-to month or, when the employer has a
     // deferral there, may skip the deferred months (they are back-paid later).
     const uint32_t next_due = NextMonth(employer.paid_up_to_month);

@@ -77,6 +77,8 @@ std::string_view RejectionCode(Rejection rejection) {
       return "allocation_exceeds_remittance";
     case Rejection::kRemittanceIncomplete:
       return "remittance_incomplete";
+    case Rejection::kRemittanceIdNotIncreasing:
+      return "remittance_id_not_increasing";
     case Rejection::kReducedRateBelowMinimum:
       return "reduced_rate_below_minimum";
     case Rejection::kReducedRateNotLower:

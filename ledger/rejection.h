@@ -66,6 +66,7 @@ enum class Rejection : uint16_t {
   kAllocationExceedsSuspense = 407,    // never allocate money not yet received
   kAllocationExceedsRemittance = 408,  // never more than the list's total
   kRemittanceIncomplete = 409,         // completing needs the whole total allocated
+  kRemittanceIdNotIncreasing = 410,    // an employer's list ids only grow (never reused)
 
   // --- interest (500s) ---
   kInterestYearNotSettled = 501,   // an earlier interest year of the account is not settled

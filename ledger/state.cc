@@ -201,6 +201,8 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
         } else if constexpr (std::is_same_v<F, RemittanceOpened>) {
           EmployerState& employer = EmployerOf(state, f.terms.employer);
           HPF_ASSERT(!employer.remittance.has_value());
+          HPF_ASSERT(f.terms.remittance_id > employer.last_remittance_id);
+          employer.last_remittance_id = f.terms.remittance_id;
           employer.remittance = OpenRemittanceState{.remittance_id = f.terms.remittance_id,
                                                     .kind = f.terms.kind,
                                                     .from_month = f.terms.from_month,

@@ -74,6 +74,8 @@ struct EmployerState {
   // Rates by month, oldest first, from_month increasing; the first is the registration's.
   // employer_rate / employee_rate above are the last entry's.
   std::vector<RateChange> rate_changes;
+  // The last remittance list opened: ids only grow, so a reversal finds its line's list.
+  uint64_t last_remittance_id = 0;
   uint64_t version = 0;  // facts applied to this employer's stream
 };
 

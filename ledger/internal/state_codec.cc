@@ -11,7 +11,7 @@
 //             u16 deferrals_count, deferrals_count × (u32 from_month, u32 to_month),
 //             u16 rate_changes_count (>= 1), × (u32 from_month, u32 employer_rate_ppm,
 //                                               u32 employee_rate_ppm),
-//             u64 version
+//             u64 last_remittance_id, u64 version
 //   account:  u8 format, u8 status, u8 frozen, u64 employer_id, i64 contribution_base_fen,
 //             i64 balance_fen, u32 paid_up_to_month,
 //             u8 has_interest [i32 interest_year, u8 segments_count,
@@ -37,7 +37,7 @@ namespace hpf::ledger::internal {
 // A field added to a state struct stops the build here: encode and decode it, and extend
 // tests/ledger/state_codec_test.cc's round trip.
 static_assert(FieldCount<State>() == 3, "store the new part of State (a key prefix of its own)");
-static_assert(FieldCount<EmployerState>() == 11, "encode the new field of EmployerState");
+static_assert(FieldCount<EmployerState>() == 12, "encode the new field of EmployerState");
 static_assert(FieldCount<MonthRange>() == 2, "encode the new field of MonthRange");
 static_assert(FieldCount<RateReduction>() == 3, "encode the new field of RateReduction");
 static_assert(FieldCount<OpenRemittanceState>() == 7, "encode the new field");
@@ -246,6 +246,7 @@ std::string EncodeEmployerState(const EmployerState& employer) {
     w.U32(change.employer_rate.value);
     w.U32(change.employee_rate.value);
   }
+  w.U64(employer.last_remittance_id);
   w.U64(employer.version);
   return value;
 }
@@ -323,6 +324,10 @@ Result<EmployerState> DecodeEmployerState(std::string_view value) {
     check.Rate(change.employee_rate.value, "changed employee rate");
     employer.rate_changes.push_back(change);
   }
+  employer.last_remittance_id = r.U64();
+  check.Require(!employer.remittance.has_value() ||
+                    employer.remittance->remittance_id == employer.last_remittance_id,
+                "the open list is not the last one opened");
   employer.version = r.U64();
   check.Require(employer.version >= 1, "version is 0 (every employer has its registration)");
   HPF_RETURN_IF_ERROR(check.Finish(r, value.size()));

@@ -317,6 +317,15 @@ TEST_SUITE("ledger") {
                                      Regular(1, 202207, 202207, Fen{192'000})});
       HPF_CHECK_REJECTS(Rejection::kRemittanceAlreadyOpen, open,
                         Regular(2, 202207, 202207, Fen{192'000}));
+      State done = open;
+      for (const CommandBody& body :
+           {CommandBody{Line(1, kAlice, 202207)}, CommandBody{CompleteRemittance{1, kAcme}}}) {
+        const Decision decision = Decide(done, At(20220715, body), Policy());
+        REQUIRE(decision.accepted());
+        for (const Fact& fact : decision.facts) Evolve(done, fact, Day(20220715), Policy());
+      }
+      HPF_CHECK_REJECTS(Rejection::kRemittanceIdNotIncreasing, done,
+                        Regular(1, 202208, 202208, Fen{192'000}));
     }
     const State open =
         StateAfter({Register(kAcme), Register(kBeta), Open(kAlice, kAcme), Open(kBob, kBeta),

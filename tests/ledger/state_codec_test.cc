@@ -36,6 +36,7 @@ EmployerState FullEmployer() {
       .deferrals = {MonthRange{202301, 202306}, MonthRange{202308, 202308}},
       .rate_changes = {RateChange{202207, RatePpm{100'000}, RatePpm{100'000}},
                        RateChange{202301, RatePpm{120'000}, RatePpm{100'000}}},
+      .last_remittance_id = 77,
       .version = 42};
 }
 
@@ -88,6 +89,7 @@ TEST_SUITE("ledger") {
       CHECK(decoded->reductions == employer.reductions);
       CHECK(decoded->deferrals == employer.deferrals);
       CHECK(decoded->rate_changes == employer.rate_changes);
+      CHECK(decoded->last_remittance_id == employer.last_remittance_id);
       CHECK(decoded->version == employer.version);
       // The encoding names every field (state_codec.cc static_asserts it), so equal bytes
       // mean nothing was lost.

@@ -531,6 +531,7 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::OpenRemittance& c,
   }
   const ModelEmployer& e = *employer(c.employer.value);
   if (e.remittance.has_value()) return Rejection::kRemittanceAlreadyOpen;  // one at a time
+  if (c.remittance_id <= e.last_remittance_id) return Rejection::kRemittanceIdNotIncreasing;
   // 汇缴 continues right after the paid-up-to month, or after the deferred months that
   // follow it (paid later); 补缴 covers earlier months only.
   if (regular && c.from_month != NextMonth(e.paid_up_to_month) &&
@@ -543,6 +544,7 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::OpenRemittance& c,
 
 void ReferenceModel::Effects(const ledger::OpenRemittance& c, uint32_t /*date*/,
                              Prediction& /*prediction*/) {
+  employers_.at(c.employer.value).last_remittance_id = c.remittance_id;
   employers_.at(c.employer.value).remittance = ModelRemittance{.id = c.remittance_id,
                                                                .kind = c.kind,
                                                                .from_month = c.from_month,

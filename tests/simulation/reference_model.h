@@ -100,6 +100,7 @@ struct ModelEmployer {
   std::vector<ModelDeferral> deferrals;    // in the order granted
   // (from month, employer rate, employee rate): the rates in force from each month on.
   std::vector<std::tuple<uint32_t, uint32_t, uint32_t>> rate_history;
+  uint64_t last_remittance_id = 0;  // list ids only grow
 };
 
 struct ModelAccount {
