@@ -469,11 +469,14 @@ class Rules {
     // cap binds it.
     if (remittance.kind == RemittanceKind::kRegular) {
       if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
-    } else if (c.contribution_base <= Fen{0} || c.contribution_base > policy_.base_cap) {
+    } else if (c.contribution_base <= Fen{0}) {
+      return Reject(Rejection::kAmountMustBePositive,
+                    fmt::format("a back-payment base must be > 0, got {} yuan",
+                                FormatYuan(c.contribution_base)));
+    } else if (c.contribution_base > policy_.base_cap) {
       return Reject(Rejection::kBaseAboveCap,
-                    fmt::format("a back-payment base must be > 0 and at most the cap {} yuan, "
-                                "got {} yuan",
-                                FormatYuan(policy_.base_cap), FormatYuan(c.contribution_base)));
+                    fmt::format("a back-payment base of {} yuan is above the cap {} yuan",
+                                FormatYuan(c.contribution_base), FormatYuan(policy_.base_cap)));
     }
     const auto [employer_rate, employee_rate] = RatesFor(employer, c.month);
     const Fen employer_due = ApplyRate(c.contribution_base, employer_rate, policy_.rounding);

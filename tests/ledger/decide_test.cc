@@ -339,6 +339,17 @@ TEST_SUITE("ledger") {
       AllocateContribution wrong = Line(1, kAlice, 202207);
       wrong.employee_amount = Fen{95'999};  // one fen short of 8 000.00 × 12 %
       HPF_CHECK_REJECTS(Rejection::kContributionAmountMismatch, open, wrong);
+      // A back-payment line's base may be a shortfall, but never zero or negative.
+      State back_open = StateAfter({Register(kAcme), Open(kAlice, kAcme), Receipt(Fen{192'000})});
+      back_open.employers[kAcme].paid_up_to_month = 202208;
+      OpenRemittance back_list = Regular(7, 202207, 202207, Fen{192'000});
+      back_list.kind = RemittanceKind::kBackPayment;
+      const Decision opened = Decide(back_open, At(20220820, back_list), Policy());
+      REQUIRE(opened.accepted());
+      Evolve(back_open, opened.facts[0], Day(20220820), Policy());
+      AllocateContribution zero_base = Line(7, kAlice, 202207);
+      zero_base.contribution_base = Fen{0};
+      HPF_CHECK_REJECTS(Rejection::kAmountMustBePositive, back_open, At(20220820, zero_base));
       AllocateContribution negative = Line(1, kAlice, 202207);
       negative.employer_amount = Fen{-1};
       HPF_CHECK_REJECTS(Rejection::kAmountMustBePositive, open, negative);

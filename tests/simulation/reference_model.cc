@@ -586,7 +586,9 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::AllocateContribution&
   // shortfall of an under-paid month, so only the cap binds it (and it must be positive).
   if (regular) {
     if (auto r = BaseRule(c.contribution_base.value)) return r;
-  } else if (c.contribution_base.value <= 0 || c.contribution_base.value > kModelBaseCapFen) {
+  } else if (c.contribution_base.value <= 0) {
+    return Rejection::kAmountMustBePositive;
+  } else if (c.contribution_base.value > kModelBaseCapFen) {
     return Rejection::kBaseAboveCap;
   }
   // Each side is base × its rate for that month, rounded by itself (DOMAIN §2).
