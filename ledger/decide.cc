@@ -145,9 +145,6 @@ std::optional<Decision> CheckPeriod(uint32_t from_month, uint32_t to_month) {
   return std::nullopt;
 }
 
-// The month after yyyymm. REQUIRES: a valid month (state holds only valid ones).
-uint32_t NextMonth(uint32_t yyyymm) { return MonthAfter(yyyymm); }
-
 // A first contribution month: a valid month with a month before it (the paid-up-to month
 // starts there), so not 1990-01 (found by the simulation: 199001 aborted in Evolve).
 std::optional<Decision> CheckFirstMonth(uint32_t yyyymm) {
@@ -396,7 +393,7 @@ class Rules {
     }
     // A regular list starts right after the paid-up-to month or, when the employer has a
     // deferral there, may skip the deferred months (they are back-paid later).
-    const uint32_t next_due = NextMonth(employer.paid_up_to_month);
+    const uint32_t next_due = MonthAfter(employer.paid_up_to_month);
     const uint32_t next_not_deferred = NextRegularMonth(employer, employer.paid_up_to_month);
     if (c.kind == RemittanceKind::kRegular && c.from_month != next_due &&
         c.from_month != next_not_deferred) {
@@ -455,13 +452,13 @@ class Rules {
                                 c.remittance_id, remittance.from_month, remittance.to_month));
     }
     if (remittance.kind == RemittanceKind::kRegular &&
-        c.month != NextMonth(account->paid_up_to_month) &&
+        c.month != MonthAfter(account->paid_up_to_month) &&
         c.month != NextRegularMonth(employer, account->paid_up_to_month)) {
       return Reject(Rejection::kPeriodOutOfSequence,
                     fmt::format("account {} is paid up to {}: the next regular month is {}, "
                                 "not {}",
                                 c.account.value, account->paid_up_to_month,
-                                NextMonth(account->paid_up_to_month), c.month));
+                                MonthAfter(account->paid_up_to_month), c.month));
     }
     if (auto r = CheckYearOpen(*account, c.account)) return *r;
     // A regular line's base is the account's base, within floor and cap; a back-payment line

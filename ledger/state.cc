@@ -60,6 +60,11 @@ uint32_t MonthAfter(uint32_t yyyymm) {
   return yyyymm >= kMonthYyyymmMax ? kNoMonth : month.Next().yyyymm();
 }
 
+uint32_t MonthBefore(uint32_t yyyymm) {
+  HPF_ASSERT(yyyymm > kMonthYyyymmMin);
+  return Month::FromYyyymm(yyyymm).value().Prev().yyyymm();
+}
+
 uint32_t NextRegularMonth(const EmployerState& employer, uint32_t paid_up_to) {
   uint32_t next = MonthAfter(paid_up_to);
   // Deferrals do not overlap; each pass skips at least one, so this ends.
@@ -89,19 +94,18 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
       [&state, effective_date, &policy](const auto& f) {
         using F = std::decay_t<decltype(f)>;
         if constexpr (std::is_same_v<F, EmployerRegistered>) {
-          const auto first = Month::FromYyyymm(f.terms.first_contribution_month);
-          HPF_ASSERT(first.has_value());
           const bool inserted =
               state.employers
                   .emplace(f.terms.employer,
-                           EmployerState{.status = EmployerStatus::kNormal,
-                                         .employer_rate = f.terms.employer_rate,
-                                         .employee_rate = f.terms.employee_rate,
-                                         .paid_up_to_month = first->Prev().yyyymm(),
-                                         .rate_changes = {RateChange{
-                                             f.terms.first_contribution_month,
-                                             f.terms.employer_rate, f.terms.employee_rate}},
-                                         .version = 1})
+                           EmployerState{
+                               .status = EmployerStatus::kNormal,
+                               .employer_rate = f.terms.employer_rate,
+                               .employee_rate = f.terms.employee_rate,
+                               .paid_up_to_month = MonthBefore(f.terms.first_contribution_month),
+                               .rate_changes = {RateChange{f.terms.first_contribution_month,
+                                                           f.terms.employer_rate,
+                                                           f.terms.employee_rate}},
+                               .version = 1})
                   .second;
           HPF_ASSERT(inserted);
         } else if constexpr (std::is_same_v<F, EmployerRatesChanged>) {
@@ -136,25 +140,23 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           EmployerState& employer = EmployerOf(state, f.employer);
           HPF_ASSERT(employer.status == EmployerStatus::kSealed);
           employer.status = EmployerStatus::kNormal;
-          employer.paid_up_to_month =
-              Month::FromYyyymm(f.first_contribution_month).value().Prev().yyyymm();
+          employer.paid_up_to_month = MonthBefore(f.first_contribution_month);
           ++employer.version;
         } else if constexpr (std::is_same_v<F, AccountOpened>) {
           EmployerState& employer = EmployerOf(state, f.terms.employer);
           ++employer.normal_accounts;
-          const auto first = Month::FromYyyymm(f.terms.first_contribution_month);
-          HPF_ASSERT(first.has_value());
           const bool inserted =
               state.accounts
-                  .emplace(f.terms.account,
-                           AccountState{.status = AccountStatus::kNormal,
-                                        .employer = f.terms.employer,
-                                        .contribution_base = f.terms.contribution_base,
-                                        .paid_up_to_month = first->Prev().yyyymm(),
-                                        .interest = InterestAccumulator(
-                                            InterestYearOf(effective_date),
-                                            policy.personal_rate_table(), Fen{0}),
-                                        .version = 1})
+                  .emplace(
+                      f.terms.account,
+                      AccountState{
+                          .status = AccountStatus::kNormal,
+                          .employer = f.terms.employer,
+                          .contribution_base = f.terms.contribution_base,
+                          .paid_up_to_month = MonthBefore(f.terms.first_contribution_month),
+                          .interest = InterestAccumulator(InterestYearOf(effective_date),
+                                                          policy.personal_rate_table(), Fen{0}),
+                          .version = 1})
                   .second;
           HPF_ASSERT(inserted);
         } else if constexpr (std::is_same_v<F, AccountBaseChanged>) {
@@ -173,9 +175,8 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           account.status = AccountStatus::kNormal;
           account.employer = f.employer;
           account.contribution_base = f.contribution_base;
-          const auto first = Month::FromYyyymm(f.first_contribution_month);
-          HPF_ASSERT(first.has_value());
-          account.paid_up_to_month = std::max(account.paid_up_to_month, first->Prev().yyyymm());
+          account.paid_up_to_month =
+              std::max(account.paid_up_to_month, MonthBefore(f.first_contribution_month));
           ++EmployerOf(state, f.employer).normal_accounts;
           ++account.version;
         } else if constexpr (std::is_same_v<F, AccountFrozen>) {
@@ -259,8 +260,7 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
             // counted and is made good by a back-payment.
             if (allocation->kind == RemittanceKind::kRegular &&
                 account.paid_up_to_month == allocation->month) {
-              account.paid_up_to_month =
-                  Month::FromYyyymm(allocation->month).value().Prev().yyyymm();
+              account.paid_up_to_month = MonthBefore(allocation->month);
             }
             if (employer.remittance.has_value() &&
                 employer.remittance->remittance_id == allocation->remittance_id) {

@@ -120,6 +120,9 @@ std::pair<RatePpm, RatePpm> RatesFor(const EmployerState& employer, uint32_t mon
 // ends there, and nothing can be due after it.
 inline constexpr uint32_t kNoMonth = 0;
 uint32_t MonthAfter(uint32_t yyyymm);
+// The month before yyyymm. REQUIRES: yyyymm is a valid month after 1990-01 (Decide() checks
+// first contribution months so; state holds only such months).
+uint32_t MonthBefore(uint32_t yyyymm);
 
 // The month a regular contribution after `paid_up_to` is for: the next month, skipping months
 // the employer has a deferral for (those are back-paid later); kNoMonth past the calendar.
