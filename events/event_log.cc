@@ -1197,6 +1197,24 @@ Status EventLog::ScanState(
   return FromRocks(it->status(), "reading state");
 }
 
+Status EventLog::PutFollowerMeta(std::string_view key, std::string_view value) {
+  if (impl_->read_only) return FailedPreconditionError("the log is open read-only");
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  const std::string full = fmt::format("{}{}", internal::kMetaFollowerPrefix, key);
+  return FromRocks(impl_->db->Put(options, impl_->meta_cf, full, value), "writing follower meta");
+}
+
+Result<std::optional<std::string>> EventLog::GetFollowerMeta(std::string_view key) const {
+  const std::string full = fmt::format("{}{}", internal::kMetaFollowerPrefix, key);
+  std::string value;
+  const rocksdb::Status status =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->meta_cf, full, &value);
+  if (status.IsNotFound()) return std::optional<std::string>();
+  HPF_RETURN_IF_ERROR(FromRocks(status, "reading follower meta"));
+  return std::optional(std::move(value));
+}
+
 EventLogStats EventLog::stats() const {
   return EventLogStats{.groups = impl_->stat_groups.load(),
                        .batches = impl_->stat_batches.load(),

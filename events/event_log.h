@@ -164,6 +164,13 @@ class EventLog {
       std::string_view prefix,
       const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
+  // Small durable values kept by the log's followers (the Kafka publisher's cursor), beside
+  // the log but outside its append path: written synced, never part of a group, invisible to
+  // Scan and verification. Keys are the follower's own names ("kafka/<topic>/cursor").
+  // FailedPrecondition on a read-only log.
+  Status PutFollowerMeta(std::string_view key, std::string_view value);
+  Result<std::optional<std::string>> GetFollowerMeta(std::string_view key) const;
+
   EventLogStats stats() const;
   HashAlgorithm hash_algorithm() const;
   uint32_t format_version() const;

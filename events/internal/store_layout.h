@@ -1,7 +1,7 @@
 // events/internal/store_layout.h — how the log lays out its RocksDB store (format v1).
 //
 // Column families:
-//   default  meta keys below
+//   default  meta keys below, and followers' keys under kMetaFollowerPrefix
 //   log      PositionKey(first position) -> chunk (chunk_codec.h), one per <= 1024 records
 //   state    the write model's opaque state, written by AppendBatch deltas
 //   idem     fingerprint (8 bytes big-endian) -> sorted big-endian u64 positions (a merge
@@ -21,5 +21,7 @@ inline constexpr std::string_view kIdempotencyFamily = "idem";
 inline constexpr std::string_view kMetaFormatVersion = "format_version";         // u32 LE
 inline constexpr std::string_view kMetaHashAlgorithm = "hash_algorithm";         // "sha256" | "sm3"
 inline constexpr std::string_view kMetaIndexedThrough = "idem_indexed_through";  // u64 LE
+// Followers' own keys (EventLog::PutFollowerMeta) live under this prefix, apart from the log's.
+inline constexpr std::string_view kMetaFollowerPrefix = "follower/";
 
 }  // namespace hpf::events::internal

@@ -11,6 +11,7 @@
 #include <rocksdb/db.h>
 
 #include "events/internal/store_layout.h"
+#include "events/verify.h"
 #include "tests/support/records.h"
 
 namespace hpf::events {
@@ -344,6 +345,33 @@ TEST_SUITE("events") {
     }
     CHECK(batch.record_count() == 0);
     CHECK(batch.record_bytes_total() == 0);
+  }
+  TEST_CASE("EventLog: follower meta is durable, apart from the log, and refused read-only") {
+    TempDir dir;
+    {
+      auto log = OpenLog(dir.path());
+      AppendOne(*log, {.key = "a"});
+      auto missing = log->GetFollowerMeta("kafka/t/cursor");
+      REQUIRE(missing.has_value());
+      CHECK(!missing->has_value());
+      REQUIRE(log->PutFollowerMeta("kafka/t/cursor", "1").ok());
+      // A follower's key cannot reach the log's own meta keys: it lives under its prefix.
+      REQUIRE(log->PutFollowerMeta("format_version", "garbage").ok());
+    }
+    auto log = OpenLog(dir.path());
+    auto cursor = log->GetFollowerMeta("kafka/t/cursor");
+    REQUIRE(cursor.has_value());
+    CHECK(cursor->value_or("") == "1");
+    CHECK(log->format_version() == kStoreFormatVersion);
+    auto report = VerifyLog(*log, {});
+    REQUIRE(report.has_value());
+    CHECK(report->ok());
+    REQUIRE(log->Close().ok());
+    auto reader = EventLog::OpenReadOnly(dir.path());
+    REQUIRE(reader.has_value());
+    CHECK((*reader)->GetFollowerMeta("kafka/t/cursor")->value_or("") == "1");
+    CHECK((*reader)->PutFollowerMeta("kafka/t/cursor", "2").code() ==
+          StatusCode::kFailedPrecondition);
   }
 }
 
