@@ -14,10 +14,13 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <pthread.h>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/core.h>
 #include <rocksdb/db.h>
@@ -30,6 +33,7 @@
 
 #include "events/internal/chunk_codec.h"
 #include "events/internal/key_window.h"
+#include "events/internal/state_delta.h"
 #include "events/internal/store_layout.h"
 #include "events/limits.h"
 #include "events/record.h"
@@ -117,6 +121,8 @@ rocksdb::ColumnFamilyOptions IdempotencyFamilyOptions() {
 rocksdb::ColumnFamilyOptions OptionsForFamily(std::string_view name) {
   if (name == internal::kLogFamily) return LogFamilyOptions();
   if (name == internal::kIdempotencyFamily) return IdempotencyFamilyOptions();
+  // Deltas are large values written in key order and soon deleted, like chunks.
+  if (name == internal::kStateDeltaFamily) return LogFamilyOptions();
   return rocksdb::ColumnFamilyOptions();
 }
 
@@ -148,6 +154,7 @@ struct EventLog::Impl {
   rocksdb::ColumnFamilyHandle* log_cf = nullptr;
   rocksdb::ColumnFamilyHandle* state_cf = nullptr;
   rocksdb::ColumnFamilyHandle* idem_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* delta_cf = nullptr;  // null only in a v1 store opened read-only
   const Clock* clock = nullptr;
   size_t window_max = kIdempotencyWindowKeysMax;
 
@@ -194,7 +201,8 @@ struct EventLog::Impl {
   Status failed;  // set once by the writer when a write fails; appends are refused after
 
   // --- writer-owned (window also read by FindKey under window_mutex) ---
-  HeadDigest prepared;   // the head after the last group handed to the committer
+  HeadDigest prepared;  // the head after the last group handed to the committer
+  uint64_t next_delta_sequence = 1;
   Status delta_refused;  // set once a batch with a state delta was refused (see DecideOutcomes)
   std::deque<std::unique_ptr<Group>> inflight;  // handed over, not yet reclaimed
   std::unique_ptr<ChainHasher> hasher;
@@ -211,8 +219,16 @@ struct EventLog::Impl {
   std::atomic<int64_t> last_append_us{0};
   Status indexer_failed;
 
+  // --- state deltas (internal/state_delta.h) ---
+  std::mutex fold_mutex;                           // one fold at a time
+  std::atomic<uint64_t> delta_durable_through{0};  // sequence of the last synced delta
+  std::atomic<uint64_t> delta_folded_through{0};
+  std::atomic<uint64_t> delta_backlog_bytes{0};
+
   // --- statistics (written by the writer, read by anyone) ---
   std::atomic<uint64_t> stat_groups{0};
+  std::atomic<uint64_t> stat_state_folds{0};
+  std::atomic<uint64_t> stat_state_fold_micros{0};
   std::atomic<uint64_t> stat_batches{0};
   std::atomic<uint64_t> stat_records{0};
   std::atomic<uint64_t> stat_decide_micros{0};
@@ -243,8 +259,8 @@ struct EventLog::Impl {
       HPF_RETURN_IF_ERROR(FromRocks(rocksdb::DB::ListColumnFamilies(db_options, dir, &names),
                                     "listing column families"));
     }
-    for (std::string_view wanted :
-         {internal::kLogFamily, internal::kStateFamily, internal::kIdempotencyFamily}) {
+    for (std::string_view wanted : {internal::kLogFamily, internal::kStateFamily,
+                                    internal::kIdempotencyFamily, internal::kStateDeltaFamily}) {
       // Without `create`, a missing family stays missing: the caller checks the header first
       // (a newer format may lay out families differently), then reports what is missing.
       if (create && std::find(names.begin(), names.end(), wanted) == names.end()) {
@@ -267,6 +283,7 @@ struct EventLog::Impl {
       if (names[i] == internal::kLogFamily) log_cf = handles[i];
       if (names[i] == internal::kStateFamily) state_cf = handles[i];
       if (names[i] == internal::kIdempotencyFamily) idem_cf = handles[i];
+      if (names[i] == internal::kStateDeltaFamily) delta_cf = handles[i];
     }
     return Status::Ok();
   }
@@ -321,6 +338,30 @@ struct EventLog::Impl {
         FromRocks(db->Get(rocksdb::ReadOptions(), meta_cf, internal::kMetaHashAlgorithm, &value),
                   "reading the hash algorithm"));
     HPF_ASSIGN_OR_RETURN(algorithm, ParseHashAlgorithm(value));
+    return Status::Ok();
+  }
+
+  // A v1 store (no delta family) opened for writing becomes v2: the family is added, then the
+  // header says so — synced, so that an older build refuses a store whose state it would
+  // read incompletely.
+  Status UpgradeFormat() {
+    if (format_version >= kStoreFormatVersion) return Status::Ok();
+    if (delta_cf == nullptr) {
+      rocksdb::ColumnFamilyHandle* handle = nullptr;
+      HPF_RETURN_IF_ERROR(
+          FromRocks(db->CreateColumnFamily(OptionsForFamily(internal::kStateDeltaFamily),
+                                           std::string(internal::kStateDeltaFamily), &handle),
+                    "adding the state delta family"));
+      handles.push_back(handle);
+      delta_cf = handle;
+    }
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    HPF_RETURN_IF_ERROR(
+        FromRocks(db->Put(write_options, meta_cf, internal::kMetaFormatVersion,
+                          std::string_view(EncodeU64(kStoreFormatVersion)).substr(0, 4)),
+                  "upgrading the header"));
+    format_version = kStoreFormatVersion;
     return Status::Ok();
   }
 
@@ -483,7 +524,7 @@ struct EventLog::Impl {
       request->precheck_floor = indexed_through.load();
       request->floor_entry = floors.insert(request->precheck_floor);
     }
-    if (request->precheck_floor > 0) {
+    if (request->precheck_floor > 0 && !batch.keys_promised_new()) {
       std::vector<uint64_t> fingerprints(batch.command_count());
       for (size_t c = 0; c < batch.command_count(); ++c) {
         const schema::Record* record =
@@ -536,6 +577,8 @@ struct EventLog::Impl {
     Status encode_error;  // the group could not be encoded: fail its requests
     Status write_status;  // set by the committer
     bool floors_released = false;
+    uint64_t delta_sequence = 0;  // of its state delta; 0 = none
+    size_t delta_bytes = 0;
   };
 
   // Decides each command's outcome and assigns positions. A refused batch is rolled back
@@ -571,15 +614,17 @@ struct EventLog::Impl {
         const std::string_view key = RecordIdempotencyKey(*record);
         if (!key.empty()) {
           const uint64_t fp = KeyFingerprint(key);
-          auto earlier = FindEarlier(group, request, c, key, fp, RecordCommandHash(*record));
-          if (!earlier.has_value()) {
-            failure = earlier.error();
-            break;
-          }
-          if (earlier->has_value()) {
-            results[c] = **earlier;
-            refuse = refuse || batch.has_state_delta();
-            continue;
+          if (!batch.keys_promised_new()) {
+            auto earlier = FindEarlier(group, request, c, key, fp, RecordCommandHash(*record));
+            if (!earlier.has_value()) {
+              failure = earlier.error();
+              break;
+            }
+            if (earlier->has_value()) {
+              results[c] = **earlier;
+              refuse = refuse || batch.has_state_delta();
+              continue;
+            }
           }
           window.Insert(fp, next);
         }
@@ -683,13 +728,19 @@ struct EventLog::Impl {
       HPF_RETURN_IF_ERROR(FromRocks(
           group.batch.Put(log_cf, PositionKey(GlobalPosition{chunk_first}), chunk), "batch"));
     }
+    // Every batch's state delta, in order, as ONE value (internal/state_delta.h).
+    std::string delta;
     for (size_t r = 0; r < group.requests.size(); ++r) {
-      if (!group.request_errors[r].ok()) continue;
-      for (const auto& op : group.requests[r]->batch.state_ops()) {
-        HPF_RETURN_IF_ERROR(FromRocks(op.is_delete ? group.batch.Delete(state_cf, op.key)
-                                                   : group.batch.Put(state_cf, op.key, op.value),
-                                      "batch"));
+      if (group.request_errors[r].ok()) {
+        internal::AppendStateOps(group.requests[r]->batch.state_ops(), delta);
       }
+    }
+    if (!delta.empty()) {
+      group.delta_sequence = next_delta_sequence++;
+      group.delta_bytes = delta.size();
+      HPF_RETURN_IF_ERROR(
+          FromRocks(group.batch.Put(delta_cf, internal::StateDeltaKey(group.delta_sequence), delta),
+                    "batch"));
     }
     group.new_head =
         group.records.empty() ? prepared : HeadDigest{GlobalPosition{position - 1}, prev};
@@ -916,6 +967,10 @@ struct EventLog::Impl {
       std::lock_guard lock(head_mutex);
       if (status.ok()) {
         head = group.new_head;
+        if (group.delta_sequence != 0) {
+          delta_durable_through.store(group.delta_sequence);
+          delta_backlog_bytes.fetch_add(group.delta_bytes);
+        }
       } else if (failed.ok()) {
         failed = IoError(fmt::format(
             "the log stopped accepting appends after a failed write ({}); reopen the store",
@@ -970,6 +1025,152 @@ struct EventLog::Impl {
     return Status::Ok();
   }
 
+  // ------------------------------------------------------------------ state deltas
+  // Folds the stored deltas with sequence <= `through` into the state family, oldest first,
+  // in WriteBatches of at most kStateFoldBytesMax of deltas, until `bytes_max` are folded:
+  // each key is written once with its latest value, and the folded deltas are deleted and
+  // the watermark moved in the same batch. Unsynced, like the index: a crash loses a fold
+  // whole, and its deltas are still there to fold again.
+  Status FoldStateDeltas(uint64_t through, size_t bytes_max) {
+    std::lock_guard lock(fold_mutex);
+    size_t folded_bytes = 0;
+    while (delta_folded_through.load() < through && folded_bytes < bytes_max) {
+      const auto start = std::chrono::steady_clock::now();
+      std::unordered_map<std::string, std::optional<std::string>> latest;
+      uint64_t first = 0;
+      uint64_t last = 0;
+      size_t bytes = 0;
+      {
+        rocksdb::ReadOptions read_options;
+        read_options.fill_cache = false;
+        std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, delta_cf));
+        for (it->Seek(internal::StateDeltaKey(delta_folded_through.load() + 1));
+             it->Valid() && bytes < kStateFoldBytesMax; it->Next()) {
+          HPF_ASSIGN_OR_RETURN(const uint64_t sequence,
+                               internal::StateDeltaSequence(it->key().ToStringView()));
+          if (sequence > through) break;
+          if (first == 0) first = sequence;
+          last = sequence;
+          bytes += it->value().size();
+          HPF_RETURN_IF_ERROR(internal::ForEachStateOp(
+              it->value().ToStringView(),
+              [&](std::string_view key, std::optional<std::string_view> value) {
+                latest[std::string(key)] =
+                    value ? std::optional<std::string>(*value) : std::optional<std::string>();
+              }));
+        }
+        HPF_RETURN_IF_ERROR(FromRocks(it->status(), "reading state deltas"));
+      }
+      if (first == 0) {
+        // Sequences without a stored delta (a group whose write failed) are skipped.
+        delta_folded_through.store(through);
+        break;
+      }
+      rocksdb::WriteBatch batch;
+      for (const auto& [key, value] : latest) {
+        HPF_RETURN_IF_ERROR(FromRocks(
+            value ? batch.Put(state_cf, key, *value) : batch.Delete(state_cf, key), "fold"));
+      }
+      HPF_RETURN_IF_ERROR(FromRocks(batch.DeleteRange(delta_cf, internal::StateDeltaKey(first),
+                                                      internal::StateDeltaKey(last + 1)),
+                                    "fold"));
+      HPF_RETURN_IF_ERROR(FromRocks(
+          batch.Put(meta_cf, internal::kMetaStateFoldedThrough, EncodeU64(last)), "fold"));
+      HPF_RETURN_IF_ERROR(FromRocks(db->Write(rocksdb::WriteOptions(), &batch), "folding state"));
+      delta_folded_through.store(last);
+      const uint64_t backlog = delta_backlog_bytes.load();
+      delta_backlog_bytes.store(backlog - std::min<uint64_t>(backlog, bytes));
+      folded_bytes += bytes;
+      stat_state_folds.fetch_add(1, std::memory_order_relaxed);
+      stat_state_fold_micros.fetch_add(MicrosBetween(start, std::chrono::steady_clock::now()),
+                                       std::memory_order_relaxed);
+    }
+    return Status::Ok();
+  }
+
+  // At open: where the delta sequence stands. Every stored delta belongs to a group whose
+  // records are stored too (one WriteBatch), so all of them count as durable.
+  Status LoadDeltaState() {
+    if (delta_cf == nullptr) return Status::Ok();
+    std::string value;
+    const rocksdb::Status status =
+        db->Get(rocksdb::ReadOptions(), meta_cf, internal::kMetaStateFoldedThrough, &value);
+    if (!status.IsNotFound()) {
+      HPF_RETURN_IF_ERROR(FromRocks(status, "reading the state fold watermark"));
+      if (value.size() != 8) return CorruptionError("the state fold watermark is not 8 bytes");
+      delta_folded_through.store(DecodeU64(value));
+    }
+    uint64_t last = delta_folded_through.load();
+    uint64_t bytes = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), delta_cf));
+    for (it->Seek(internal::StateDeltaKey(last + 1)); it->Valid(); it->Next()) {
+      HPF_ASSIGN_OR_RETURN(last, internal::StateDeltaSequence(it->key().ToStringView()));
+      bytes += it->value().size();
+    }
+    HPF_RETURN_IF_ERROR(FromRocks(it->status(), "reading state deltas"));
+    delta_durable_through.store(last);
+    delta_backlog_bytes.store(bytes);
+    next_delta_sequence = last + 1;
+    return Status::Ok();
+  }
+
+  // The stored state under `prefix` (a key, for exact = true) as of one snapshot: the state
+  // family with every unfolded delta applied on top, in order.
+  Status ReadState(std::string_view prefix, bool exact,
+                   const std::function<bool(std::string_view, std::string_view)>& visit) const {
+    const rocksdb::Snapshot* snapshot = db->GetSnapshot();
+    struct Release {
+      const rocksdb::DB* db;
+      const rocksdb::Snapshot* snapshot;
+      ~Release() { const_cast<rocksdb::DB*>(db)->ReleaseSnapshot(snapshot); }
+    } release{db.get(), snapshot};
+    rocksdb::ReadOptions read_options;
+    read_options.snapshot = snapshot;
+    auto matches = [&](std::string_view key) {
+      return exact ? key == prefix : key.starts_with(prefix);
+    };
+    // Deltas first: usually there are none (a writable open folds them all), and then the
+    // state family is streamed without a copy.
+    std::map<std::string, std::optional<std::string>, std::less<>> overlay;
+    if (delta_cf != nullptr) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, delta_cf));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        HPF_RETURN_IF_ERROR(internal::ForEachStateOp(
+            it->value().ToStringView(),
+            [&](std::string_view key, std::optional<std::string_view> value) {
+              if (!matches(key)) return;
+              overlay[std::string(key)] =
+                  value ? std::optional<std::string>(*value) : std::optional<std::string>();
+            }));
+      }
+      HPF_RETURN_IF_ERROR(FromRocks(it->status(), "reading state deltas"));
+    }
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, state_cf));
+    auto pending = overlay.begin();
+    // Visits overlay entries that sort before `bound` (all of them when bound is null).
+    auto flush_overlay = [&](const std::string_view* bound) {
+      for (; pending != overlay.end() && (bound == nullptr || pending->first < *bound); ++pending) {
+        if (pending->second && !visit(pending->first, *pending->second)) return false;
+      }
+      return true;
+    };
+    for (it->Seek(prefix); it->Valid() && matches(it->key().ToStringView()); it->Next()) {
+      const std::string_view key = it->key().ToStringView();
+      if (!flush_overlay(&key)) return Status::Ok();
+      if (pending != overlay.end() && pending->first == key) {
+        const bool keep_going = !pending->second || visit(key, *pending->second);
+        ++pending;
+        if (!keep_going) return Status::Ok();
+        continue;
+      }
+      if (!visit(key, it->value().ToStringView())) return Status::Ok();
+      if (exact) break;
+    }
+    HPF_RETURN_IF_ERROR(FromRocks(it->status(), "reading state"));
+    flush_overlay(nullptr);
+    return Status::Ok();
+  }
+
   void IndexerLoop() {
     // Runs until Close(). Indexes when the log has been quiet for a while, when the window is
     // half full, or when the writer waits for room — never competing with a burst. While
@@ -992,13 +1193,25 @@ struct EventLog::Impl {
       }();
       const uint64_t behind = head_position.value - indexed_through.load();
       const bool quiet = clock->NowMicros() - last_append_us.load() >= kQuietMicros;
-      if (behind == 0 || !(urgent || quiet || behind >= window_max / 2)) continue;
-      const GlobalPosition target =
-          urgent || behind >= window_max / 2
-              ? head_position
-              : GlobalPosition{
-                    std::min(head_position.value, indexed_through.load() + kIndexerBatchKeysMax)};
-      Status status = IndexThrough(target);
+      Status status;
+      if (behind > 0 && (urgent || quiet || behind >= window_max / 2)) {
+        const GlobalPosition target =
+            urgent || behind >= window_max / 2
+                ? head_position
+                : GlobalPosition{
+                      std::min(head_position.value, indexed_through.load() + kIndexerBatchKeysMax)};
+        status = IndexThrough(target);
+      }
+      // State deltas the same way: all of them once the backlog is full, one bounded fold at
+      // a time while the log is quiet.
+      const uint64_t durable = delta_durable_through.load();
+      if (status.ok() && durable > delta_folded_through.load()) {
+        if (delta_backlog_bytes.load() >= kStateDeltaBacklogBytesMax) {
+          status = FoldStateDeltas(durable, /*bytes_max=*/SIZE_MAX);
+        } else if (quiet) {
+          status = FoldStateDeltas(durable, kStateFoldBytesMax);
+        }
+      }
       if (!status.ok()) {
         std::lock_guard lock(indexer_mutex);
         indexer_failed = status;
@@ -1033,6 +1246,7 @@ struct EventLog::Impl {
     }
     // Fold the rest of the window into the index so the next open loads nothing.
     if (status.ok()) status = IndexThrough(head.position);
+    if (status.ok()) status = FoldStateDeltas(delta_durable_through.load(), SIZE_MAX);
     if (status.ok()) {
       status = FromRocks(db->FlushWAL(/*sync=*/true), "syncing the write-ahead log");
     }
@@ -1072,6 +1286,11 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const EventLogOptions& options)
   HPF_RETURN_IF_ERROR(impl->LoadHead());
   impl->prepared = impl->head;
   HPF_RETURN_IF_ERROR(impl->LoadIndexState());
+  HPF_RETURN_IF_ERROR(impl->UpgradeFormat());
+  HPF_RETURN_IF_ERROR(impl->LoadDeltaState());
+  // Deltas a crash left unfolded (bounded by kStateDeltaBacklogBytesMax), so that the
+  // caller's state loads from per-entity keys alone.
+  HPF_RETURN_IF_ERROR(impl->FoldStateDeltas(impl->delta_durable_through.load(), SIZE_MAX));
   impl->last_append_us.store(impl->clock->NowMicros());
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] {
@@ -1178,23 +1397,19 @@ Result<std::optional<EventLog::KeyHit>> EventLog::FindKey(std::string_view key) 
 }
 
 Result<std::optional<std::string>> EventLog::GetState(std::string_view key) const {
-  std::string value;
-  const rocksdb::Status status =
-      impl_->db->Get(rocksdb::ReadOptions(), impl_->state_cf, key, &value);
-  if (status.IsNotFound()) return std::optional<std::string>();
-  HPF_RETURN_IF_ERROR(FromRocks(status, "reading state"));
-  return std::optional(std::move(value));
+  std::optional<std::string> found;
+  HPF_RETURN_IF_ERROR(
+      impl_->ReadState(key, /*exact=*/true, [&](std::string_view, std::string_view value) {
+        found = std::string(value);
+        return false;
+      }));
+  return found;
 }
 
 Status EventLog::ScanState(
     std::string_view prefix,
     const std::function<bool(std::string_view, std::string_view)>& visit) const {
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->state_cf));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
-  }
-  return FromRocks(it->status(), "reading state");
+  return impl_->ReadState(prefix, /*exact=*/false, visit);
 }
 
 Status EventLog::PutFollowerMeta(std::string_view key, std::string_view value) {
@@ -1222,7 +1437,10 @@ EventLogStats EventLog::stats() const {
                        .decide_micros = impl_->stat_decide_micros.load(),
                        .encode_micros = impl_->stat_encode_micros.load(),
                        .write_micros = impl_->stat_write_micros.load(),
-                       .sync_micros = impl_->stat_sync_micros.load()};
+                       .sync_micros = impl_->stat_sync_micros.load(),
+                       .state_folds = impl_->stat_state_folds.load(),
+                       .state_fold_micros = impl_->stat_state_fold_micros.load(),
+                       .state_delta_backlog_bytes = impl_->delta_backlog_bytes.load()};
 }
 
 HashAlgorithm EventLog::hash_algorithm() const { return impl_->algorithm; }

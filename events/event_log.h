@@ -19,8 +19,12 @@
 // Opening never replays the log: the head, the idempotency index and the caller's state are
 // stored, not derived. The one exception is bounded: keys committed after the persistent
 // index's watermark (only after a crash; Close() folds them in) are reloaded into the
-// in-memory key window, at most limits.h's window size. A store whose format is newer than
-// this build is refused. OpenReadOnly() opens a store another process may be writing.
+// in-memory key window, at most limits.h's window size. Likewise the caller's state: each
+// group's delta is stored as one value with its records and folded into per-entity keys
+// behind the log (internal/state_delta.h); deltas a crash left unfolded — at most
+// kStateDeltaBacklogBytesMax — are folded when the store is next opened for writing. A store
+// whose format is newer than this build is refused. OpenReadOnly() opens a store another
+// process may be writing.
 //
 // Thread safety: every method may be called from any thread. Close() (or the destructor)
 // finishes queued appends first.
@@ -46,7 +50,7 @@
 namespace hpf::events {
 
 // The on-disk format this build writes and the newest it reads.
-inline constexpr uint32_t kStoreFormatVersion = 1;
+inline constexpr uint32_t kStoreFormatVersion = 2;
 
 enum class OpenMode : uint8_t {
   kOpenOrCreate,  // create an empty store if the directory has none
@@ -107,6 +111,9 @@ struct EventLogStats {
   uint64_t encode_micros = 0;  // copying into chunks, links, hashing
   uint64_t write_micros = 0;   // RocksDB write (the committer)
   uint64_t sync_micros = 0;    // WAL sync (the syncer), overlapping the next write
+  uint64_t state_folds = 0;    // folds of stored state deltas into per-entity keys
+  uint64_t state_fold_micros = 0;
+  uint64_t state_delta_backlog_bytes = 0;  // written deltas not yet folded
 };
 
 class EventLog {

@@ -45,6 +45,14 @@ inline constexpr size_t kQueuedBatchesMax = 1024;
 inline constexpr size_t kIdempotencyWindowKeysMax = 8u << 20;
 inline constexpr size_t kIndexerBatchKeysMax = 65536;
 
+// Stored state deltas not yet folded into per-entity keys (internal/state_delta.h). The
+// indexer folds when the log is quiet or the backlog reaches this, so a burst (a month's
+// remittances) writes one value per group and each entity once afterwards. It bounds what an
+// open after a crash folds (~0.5 s for 128 MiB here). One fold's WriteBatch takes at most
+// kStateFoldBytesMax of deltas.
+inline constexpr size_t kStateDeltaBacklogBytesMax = 128u << 20;
+inline constexpr size_t kStateFoldBytesMax = 32u << 20;
+
 // Records returned by one read call.
 inline constexpr size_t kReadRecordsMax = 1u << 20;
 

@@ -219,9 +219,13 @@ TEST_SUITE("events") {
       rocksdb::DB* raw = nullptr;
       std::vector<rocksdb::ColumnFamilyHandle*> handles;
       std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-          {rocksdb::kDefaultColumnFamilyName, {}}, {"log", {}}, {"state", {}}, {"idem", {}}};
+          {rocksdb::kDefaultColumnFamilyName, {}},
+          {"log", {}},
+          {"state", {}},
+          {"idem", {}},
+          {"delta", {}}};
       REQUIRE(rocksdb::DB::Open({}, dir.path(), families, &handles, &raw).ok());
-      const uint32_t version = 2;
+      const uint32_t version = kStoreFormatVersion + 1;
       REQUIRE(raw->Put({}, handles[0], "format_version",
                        std::string(reinterpret_cast<const char*>(&version), 4))
                   .ok());
@@ -231,7 +235,8 @@ TEST_SUITE("events") {
     auto log = EventLog::Open({.data_dir = dir.path()});
     REQUIRE(!log.has_value());
     CHECK(log.error().code() == StatusCode::kUnimplemented);
-    CHECK(log.error().message().find("format version 2") != std::string::npos);
+    CHECK(log.error().message().find(fmt::format("format version {}", kStoreFormatVersion + 1)) !=
+          std::string::npos);
     auto read_only = EventLog::OpenReadOnly(dir.path());
     REQUIRE(!read_only.has_value());
     CHECK(read_only.error().code() == StatusCode::kUnimplemented);

@@ -38,8 +38,11 @@ void EditLog(const std::string& dir,
              const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& edit) {
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, {}}, {"log", {}}, {"state", {}}, {"idem", {}}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                           {"log", {}},
+                                                           {"state", {}},
+                                                           {"idem", {}},
+                                                           {"delta", {}}};
   rocksdb::DBOptions options;
   HPF_ASSERT(rocksdb::DB::Open(options, dir, families, &handles, &raw).ok());
   edit(raw, handles[1]);
