@@ -116,6 +116,7 @@ void AppendBatch::Clear() {
   record_offsets_.clear();
   command_first_record_.clear();
   state_ops_.clear();
+  keys_promised_new_ = false;
 }
 
 std::span<const uint8_t> AppendBatch::record(size_t index) const {

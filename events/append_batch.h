@@ -33,6 +33,15 @@ class AppendBatch {
   Status PutState(std::string_view key, std::string_view value);
   Status DeleteState(std::string_view key);
 
+  // The producer promises that no key of this batch is in the log or in any batch it queued
+  // before, having looked each one up itself (EventLog::FindKey plus its own keys in flight).
+  // The log then records the keys without searching for them again. Only the log's sole
+  // appender can promise this (the ledger's sequencer, which must check anyway to answer
+  // duplicates without deciding them); a broken promise stores a key twice, and FindKey
+  // then answers the first.
+  void PromiseKeysAreNew() { keys_promised_new_ = true; }
+  bool keys_promised_new() const { return keys_promised_new_; }
+
   size_t command_count() const { return command_first_record_.size(); }
   size_t record_count() const { return record_offsets_.size(); }
   bool has_state_delta() const { return !state_ops_.empty(); }
@@ -63,6 +72,7 @@ class AppendBatch {
   std::vector<RecordSlice> record_offsets_;
   std::vector<uint32_t> command_first_record_;
   std::vector<StateOp> state_ops_;
+  bool keys_promised_new_ = false;
 };
 
 }  // namespace hpf::events

@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <pthread.h>
 #include <set>
 #include <string>
 #include <thread>
@@ -584,6 +585,9 @@ struct Sequencer::Impl {
 #ifndef NDEBUG
     CheckBooks();
 #endif
+    // Step 1 of the flow looked every key up in the log and among the keys in flight, and
+    // the sequencer is the log's only appender: the log need not search again.
+    group.batch.PromiseKeysAreNew();
     SharedAppend append = log->AppendAsync(std::move(group.batch)).share();
     // A refusal the log answers at once (closing, read-only, an index read error) must stop
     // the pipeline before a later group is written on top of this one.
@@ -725,8 +729,14 @@ Result<std::unique_ptr<Sequencer>> Sequencer::Open(const SequencerOptions& optio
   impl->building = std::make_unique<Group>();
   impl->building->seq = 1;
   Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->Run(); });
-  impl->waiter = std::thread([raw] { raw->WaitLoop(); });
+  impl->thread = std::thread([raw] {
+    pthread_setname_np(pthread_self(), "hpf-sequencer");  // for top, perf and gdb
+    raw->Run();
+  });
+  impl->waiter = std::thread([raw] {
+    pthread_setname_np(pthread_self(), "hpf-seq-waiter");
+    raw->WaitLoop();
+  });
   return std::unique_ptr<Sequencer>(new Sequencer(std::move(impl)));
 }
 

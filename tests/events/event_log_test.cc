@@ -378,6 +378,33 @@ TEST_SUITE("events") {
     CHECK((*reader)->PutFollowerMeta("kafka/t/cursor", "2").code() ==
           StatusCode::kFailedPrecondition);
   }
+  TEST_CASE("EventLog: a batch whose keys are promised new is not searched, only recorded") {
+    TempDir dir;
+    auto log = OpenLog(dir.path());
+    AppendOne(*log, {.key = "kept"});
+    AppendBatch promised;
+    REQUIRE(promised.AddRecord(MakeReceipt({.key = "fresh"})).ok());
+    promised.PromiseKeysAreNew();
+    auto first = log->Append(std::move(promised));
+    REQUIRE(first.has_value());
+    CHECK(first->commands[0].outcome == CommandOutcome::kAppended);
+    // The key was recorded: an ordinary batch finds it.
+    AppendBatch again;
+    REQUIRE(again.AddRecord(MakeReceipt({.key = "fresh"})).ok());
+    auto duplicate = log->Append(std::move(again));
+    REQUIRE(duplicate.has_value());
+    CHECK(duplicate->commands[0].outcome == CommandOutcome::kDuplicate);
+    CHECK(duplicate->commands[0].position == first->commands[0].position);
+    // The contract's other side: a broken promise is not caught, and the key's first
+    // position stays the one FindKey answers.
+    AppendBatch broken;
+    REQUIRE(broken.AddRecord(MakeReceipt({.key = "kept"})).ok());
+    broken.PromiseKeysAreNew();
+    auto twice = log->Append(std::move(broken));
+    REQUIRE(twice.has_value());
+    CHECK(twice->commands[0].outcome == CommandOutcome::kAppended);
+    CHECK(log->FindKey("kept").value()->position.value == 1);
+  }
 }
 
 }  // namespace
