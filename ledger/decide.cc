@@ -289,6 +289,15 @@ class Rules {
           Rejection::kAccountNotNormal,
           fmt::format("account {} is sealed: unseal it into an employer first", c.account.value));
     }
+    // The base history only grows forward; a change from the latest change's month corrects
+    // that change.
+    const uint32_t latest = account->base_changes.back().from_month;
+    if (c.from_month < latest) {
+      return Reject(Rejection::kPeriodOutOfSequence,
+                    fmt::format("account {}'s base already changes from {}: a change takes "
+                                "effect from that month (correcting it) or a later one, not {}",
+                                c.account.value, latest, c.from_month));
+    }
     if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
     return Accept(
         AccountBaseChanged{c.account, account->employer, c.contribution_base, c.from_month});
@@ -461,10 +470,19 @@ class Rules {
                                 MonthAfter(account->paid_up_to_month), c.month));
     }
     if (auto r = CheckYearOpen(*account, c.account)) return *r;
-    // A regular line's base is the account's base, within floor and cap; a back-payment line
-    // may carry the shortfall of an under-paid month (补缴 of a base difference), so only the
-    // cap binds it.
+    // A regular line's base is the account's base in force for its month, within floor and
+    // cap; a back-payment line may carry the shortfall of an under-paid month (补缴 of a base
+    // difference), so only the cap binds it.
     if (remittance.kind == RemittanceKind::kRegular) {
+      const Fen in_force = BaseFor(*account, c.month);
+      if (c.contribution_base != in_force) {
+        return Reject(Rejection::kContributionBaseMismatch,
+                      fmt::format("account {}'s base for {} is {} yuan: a regular line carries "
+                                  "it, not {} yuan (change the base first, or back-pay a "
+                                  "difference)",
+                                  c.account.value, c.month, FormatYuan(in_force),
+                                  FormatYuan(c.contribution_base)));
+      }
       if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
     } else if (c.contribution_base <= Fen{0}) {
       return Reject(Rejection::kAmountMustBePositive,

@@ -79,6 +79,8 @@ std::string_view RejectionCode(Rejection rejection) {
       return "remittance_incomplete";
     case Rejection::kRemittanceIdNotIncreasing:
       return "remittance_id_not_increasing";
+    case Rejection::kContributionBaseMismatch:
+      return "contribution_base_mismatch";
     case Rejection::kReducedRateBelowMinimum:
       return "reduced_rate_below_minimum";
     case Rejection::kReducedRateNotLower:

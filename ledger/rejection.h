@@ -67,6 +67,7 @@ enum class Rejection : uint16_t {
   kAllocationExceedsRemittance = 408,  // never more than the list's total
   kRemittanceIncomplete = 409,         // completing needs the whole total allocated
   kRemittanceIdNotIncreasing = 410,    // an employer's list ids only grow (never reused)
+  kContributionBaseMismatch = 411,     // a regular line carries the base in force that month
 
   // --- interest (500s) ---
   kInterestYearNotSettled = 501,   // an earlier interest year of the account is not settled

@@ -55,6 +55,14 @@ std::pair<RatePpm, RatePpm> RatesFor(const EmployerState& employer, uint32_t mon
   return {first.employer_rate, first.employee_rate};
 }
 
+Fen BaseFor(const AccountState& account, uint32_t month) {
+  HPF_ASSERT(!account.base_changes.empty());
+  for (auto it = account.base_changes.rbegin(); it != account.base_changes.rend(); ++it) {
+    if (it->from_month <= month) return it->base;
+  }
+  return account.base_changes.front().base;
+}
+
 uint32_t MonthAfter(uint32_t yyyymm) {
   const Month month = Month::FromYyyymm(yyyymm).value();
   return yyyymm >= kMonthYyyymmMax ? kNoMonth : month.Next().yyyymm();
@@ -156,11 +164,20 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
                           .paid_up_to_month = MonthBefore(f.terms.first_contribution_month),
                           .interest = InterestAccumulator(InterestYearOf(effective_date),
                                                           policy.personal_rate_table(), Fen{0}),
+                          .base_changes = {BaseChange{f.terms.first_contribution_month,
+                                                      f.terms.contribution_base}},
                           .version = 1})
                   .second;
           HPF_ASSERT(inserted);
         } else if constexpr (std::is_same_v<F, AccountBaseChanged>) {
           AccountState& account = AccountOf(state, f.account);
+          BaseChange& latest = account.base_changes.back();
+          HPF_ASSERT(latest.from_month <= f.from_month);
+          if (latest.from_month == f.from_month) {
+            latest.base = f.contribution_base;  // a correction of the latest change
+          } else {
+            account.base_changes.push_back(BaseChange{f.from_month, f.contribution_base});
+          }
           account.contribution_base = f.contribution_base;
           ++account.version;
         } else if constexpr (std::is_same_v<F, AccountSealed>) {
@@ -175,6 +192,13 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           account.status = AccountStatus::kNormal;
           account.employer = f.employer;
           account.contribution_base = f.contribution_base;
+          // The new employment's base from its first month on replaces whatever the old one
+          // had recorded for those months.
+          std::erase_if(account.base_changes, [&f](const BaseChange& change) {
+            return change.from_month >= f.first_contribution_month;
+          });
+          account.base_changes.push_back(
+              BaseChange{f.first_contribution_month, f.contribution_base});
           account.paid_up_to_month =
               std::max(account.paid_up_to_month, MonthBefore(f.first_contribution_month));
           ++EmployerOf(state, f.employer).normal_accounts;

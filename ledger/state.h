@@ -79,6 +79,13 @@ struct EmployerState {
   uint64_t version = 0;  // facts applied to this employer's stream
 };
 
+// The contribution base in force from a month on (the opening's, then each change).
+struct BaseChange {
+  uint32_t from_month = 0;  // yyyymm
+  Fen base;
+  bool operator==(const BaseChange&) const = default;
+};
+
 enum class AccountStatus : uint8_t {
   kNormal = 1,  // 正常
   kSealed = 2,  // 封存
@@ -89,11 +96,14 @@ struct AccountState {
   AccountStatus status = AccountStatus::kNormal;
   bool frozen = false;  // 冻结 (a court order; orthogonal to sealed / normal)
   EmployerId employer;
-  Fen contribution_base;
+  Fen contribution_base;  // the last entry of base_changes
   Fen balance;
   uint32_t paid_up_to_month = 0;  // yyyymm of the last regular contribution allocated
   // The 积数 of the interest year not yet settled (DOMAIN §3); its balance equals `balance`.
   std::optional<InterestAccumulator> interest;
+  // The base by month, oldest first, from_month strictly increasing; the first is the
+  // opening's. A regular line must carry the base in force for its month (BaseFor).
+  std::vector<BaseChange> base_changes;
   uint64_t version = 0;
 };
 
@@ -115,6 +125,10 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
 // The rates due for `month`: a reduction's if one covers it, else those in force that month
 // (the last rate change from that month or before; the registration's for earlier months).
 std::pair<RatePpm, RatePpm> RatesFor(const EmployerState& employer, uint32_t month);
+
+// The contribution base in force for `month`: the last change from that month or before (the
+// opening's for earlier months, as for rates). REQUIRES: the account has a base change.
+Fen BaseFor(const AccountState& account, uint32_t month);
 
 // The month after yyyymm, or kNoMonth after the last supported month (2199-12): the calendar
 // ends there, and nothing can be due after it.

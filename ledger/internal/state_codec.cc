@@ -1,6 +1,6 @@
 // ledger/internal/state_codec.cc
 //
-// Format 1 layouts (little-endian; u8 flags are 0 or 1; yyyymm / yyyymmdd as u32):
+// Format 2 layouts (little-endian; u8 flags are 0 or 1; yyyymm / yyyymmdd as u32):
 //   employer: u8 format, u8 status, u32 employer_rate_ppm, u32 employee_rate_ppm,
 //             u32 paid_up_to_month, i64 suspense_fen, u32 normal_accounts,
 //             u8 has_remittance [u64 remittance_id, u8 kind, u32 from_month, u32 to_month,
@@ -17,8 +17,11 @@
 //             u8 has_interest [i32 interest_year, u8 segments_count,
 //                              segments_count × (u32 from_date, u32 rate_ppm, i64 fen_days),
 //                              i64 balance_fen, u32 latest_value_date],
+//             u16 base_changes_count (>= 1), × (u32 from_month, i64 base_fen),
 //             u64 version
 //   reversed: u8 format (the key names the position; the value only marks it)
+// History: format 1 had no base_changes (an account's base was one number).
+
 #include "ledger/internal/state_codec.h"
 
 #include <charconv>
@@ -41,16 +44,18 @@ static_assert(FieldCount<EmployerState>() == 12, "encode the new field of Employ
 static_assert(FieldCount<MonthRange>() == 2, "encode the new field of MonthRange");
 static_assert(FieldCount<RateReduction>() == 3, "encode the new field of RateReduction");
 static_assert(FieldCount<OpenRemittanceState>() == 7, "encode the new field");
-static_assert(FieldCount<AccountState>() == 8, "encode the new field of AccountState");
+static_assert(FieldCount<AccountState>() == 9, "encode the new field of AccountState");
+static_assert(FieldCount<BaseChange>() == 2, "encode the new field of BaseChange");
 static_assert(FieldCount<InterestAccumulatorParts>() == 4, "encode the new field");
 static_assert(FieldCount<InterestSegment>() == 3, "encode the new field of InterestSegment");
 
 namespace {
 
-// Grants (rate reductions, deferrals) of one employer never overlap and last at least a
-// month, so there are at most as many as months in the valid range (ledger/limits.h).
-constexpr size_t kGrantsPerEmployerMax = (kMonthYyyymmMax / 100 - kMonthYyyymmMin / 100 + 1) * 12;
-static_assert(kGrantsPerEmployerMax <= UINT16_MAX, "counted in a u16");
+// Entries keyed by month — an employer's grants (rate reductions, deferrals: they never
+// overlap and last at least a month) and rate changes, an account's base changes (one month
+// each, strictly increasing) — number at most the months of the valid range (ledger/limits.h).
+constexpr size_t kMonthEntriesMax = (kMonthYyyymmMax / 100 - kMonthYyyymmMin / 100 + 1) * 12;
+static_assert(kMonthEntriesMax <= UINT16_MAX, "counted in a u16");
 
 std::string Key(std::string_view prefix, uint64_t id) { return fmt::format("{}{}", prefix, id); }
 
@@ -119,7 +124,15 @@ class Checker {
 Status CheckFormat(ByteReader& reader, std::string_view what) {
   if (reader.remaining() == 0) return CorruptionError(fmt::format("{} state is empty", what));
   const uint8_t format = reader.U8();
-  if (format != kStateFormat) {
+  if (format == 0) return CorruptionError(fmt::format("{} state has format 0", what));
+  if (format < kStateFormat) {
+    return UnimplementedError(fmt::format(
+        "{} state has format {}, written by an older build; this build reads format {} only "
+        "and has no migration: rebuild the data directory from the log with that build's "
+        "commands",
+        what, format, kStateFormat));
+  }
+  if (format > kStateFormat) {  // no build has written it: damage, or another program's
     return CorruptionError(fmt::format("{} state has format {}; this build reads format {}", what,
                                        format, kStateFormat));
   }
@@ -224,7 +237,7 @@ std::string EncodeEmployerState(const EmployerState& employer) {
     w.I64(remittance.allocated.value);
     w.U32(remittance.allocations);
   }
-  HPF_ASSERT(employer.reductions.size() <= kGrantsPerEmployerMax);
+  HPF_ASSERT(employer.reductions.size() <= kMonthEntriesMax);
   w.U16(static_cast<uint16_t>(employer.reductions.size()));
   for (const RateReduction& reduction : employer.reductions) {
     w.U32(reduction.months.from_month);
@@ -232,14 +245,14 @@ std::string EncodeEmployerState(const EmployerState& employer) {
     w.U32(reduction.employer_rate.value);
     w.U32(reduction.employee_rate.value);
   }
-  HPF_ASSERT(employer.deferrals.size() <= kGrantsPerEmployerMax);
+  HPF_ASSERT(employer.deferrals.size() <= kMonthEntriesMax);
   w.U16(static_cast<uint16_t>(employer.deferrals.size()));
   for (const MonthRange& deferral : employer.deferrals) {
     w.U32(deferral.from_month);
     w.U32(deferral.to_month);
   }
   HPF_ASSERT(!employer.rate_changes.empty());
-  HPF_ASSERT(employer.rate_changes.size() <= kGrantsPerEmployerMax);
+  HPF_ASSERT(employer.rate_changes.size() <= kMonthEntriesMax);
   w.U16(static_cast<uint16_t>(employer.rate_changes.size()));
   for (const RateChange& change : employer.rate_changes) {
     w.U32(change.from_month);
@@ -287,8 +300,8 @@ Result<EmployerState> DecodeEmployerState(std::string_view value) {
   }
   const uint16_t reductions_count = r.U16();
   check.Require(
-      reductions_count <= kGrantsPerEmployerMax,
-      fmt::format("{} rate reductions, more than {}", reductions_count, kGrantsPerEmployerMax));
+      reductions_count <= kMonthEntriesMax,
+      fmt::format("{} rate reductions, more than {}", reductions_count, kMonthEntriesMax));
   for (uint16_t i = 0; i < reductions_count && r.ok(); ++i) {
     RateReduction reduction;
     const uint32_t from_month = r.U32();
@@ -301,16 +314,16 @@ Result<EmployerState> DecodeEmployerState(std::string_view value) {
     employer.reductions.push_back(reduction);
   }
   const uint16_t deferrals_count = r.U16();
-  check.Require(deferrals_count <= kGrantsPerEmployerMax,
-                fmt::format("{} deferrals, more than {}", deferrals_count, kGrantsPerEmployerMax));
+  check.Require(deferrals_count <= kMonthEntriesMax,
+                fmt::format("{} deferrals, more than {}", deferrals_count, kMonthEntriesMax));
   for (uint16_t i = 0; i < deferrals_count && r.ok(); ++i) {
     const uint32_t from_month = r.U32();
     const uint32_t to_month = r.U32();
     employer.deferrals.push_back(check.Months(from_month, to_month, "deferral"));
   }
   const uint16_t changes_count = r.U16();
-  check.Require(changes_count >= 1 && changes_count <= kGrantsPerEmployerMax,
-                fmt::format("{} rate changes, not 1 to {}", changes_count, kGrantsPerEmployerMax));
+  check.Require(changes_count >= 1 && changes_count <= kMonthEntriesMax,
+                fmt::format("{} rate changes, not 1 to {}", changes_count, kMonthEntriesMax));
   for (uint16_t i = 0; i < changes_count && r.ok(); ++i) {
     RateChange change;
     change.from_month = r.U32();
@@ -346,6 +359,13 @@ std::string EncodeAccountState(const AccountState& account) {
   w.U32(account.paid_up_to_month);
   w.U8(account.interest.has_value() ? 1 : 0);
   if (account.interest.has_value()) EncodeInterest(w, *account.interest);
+  HPF_ASSERT(!account.base_changes.empty());
+  HPF_ASSERT(account.base_changes.size() <= kMonthEntriesMax);
+  w.U16(static_cast<uint16_t>(account.base_changes.size()));
+  for (const BaseChange& change : account.base_changes) {
+    w.U32(change.from_month);
+    w.I64(change.base.value);
+  }
   w.U64(account.version);
   return value;
 }
@@ -376,6 +396,24 @@ Result<AccountState> DecodeAccountState(std::string_view value) {
                                 account.interest->balance().value, account.balance.value));
     }
   }
+  const uint16_t changes_count = r.U16();
+  check.Require(changes_count >= 1 && changes_count <= kMonthEntriesMax,
+                fmt::format("{} base changes, not 1 to {}", changes_count, kMonthEntriesMax));
+  for (uint16_t i = 0; i < changes_count && r.ok(); ++i) {
+    BaseChange change;
+    change.from_month = r.U32();
+    check.Require(ledger::Month::FromYyyymm(change.from_month).has_value(),
+                  fmt::format("base change month {} is not a month", change.from_month));
+    check.Require(
+        account.base_changes.empty() || account.base_changes.back().from_month < change.from_month,
+        "base changes are not in month order");
+    change.base = Fen{r.I64()};
+    check.Require(change.base > Fen{0}, fmt::format("base change of {} fen", change.base.value));
+    account.base_changes.push_back(change);
+  }
+  check.Require(
+      account.base_changes.empty() || account.base_changes.back().base == account.contribution_base,
+      "the contribution base is not the latest base change's");
   account.version = r.U64();
   check.Require(account.version >= 1, "version is 0 (every account has its opening)");
   HPF_RETURN_IF_ERROR(check.Finish(r, value.size()));
@@ -385,8 +423,9 @@ Result<AccountState> DecodeAccountState(std::string_view value) {
 Result<State> LoadState(const events::EventLog& log) {
   State state;
   Status inner;
+  // Keeps the code: an older format is Unimplemented, damage is Corruption.
   const auto fail = [&inner](std::string_view key, const Status& status) {
-    inner = CorruptionError(fmt::format("stored state '{}': {}", key, status.message()));
+    inner = Status(status.code(), fmt::format("stored state '{}': {}", key, status.message()));
     return false;
   };
   HPF_RETURN_IF_ERROR(

@@ -6,10 +6,11 @@
 // already reversed, one key each) with the number in decimal, no leading zeros. Values start
 // with a format byte, then every field of EmployerState / AccountState as fixed-width
 // little-endian integers (layouts in state_codec.cc); a reversed position's value is the
-// format byte alone. Format 1 is the only one so
-// far; until the first release it may still gain fields, afterwards a new field means format
-// 2 and decoders keep reading 1. A field added to the state structs fails to compile in
-// state_codec.cc until it is encoded.
+// format byte alone. A change of layout takes the next format number (the history is in
+// state_codec.cc). This build reads its own format only: there is no migration yet, so a
+// value of an older format is kUnimplemented with a message that says so, never misread; a
+// format no build has written is kCorruption. A field added to the state structs fails to
+// compile in state_codec.cc until it is encoded.
 //
 // Stored bytes are untrusted (STYLE 5.5): decoding checks the length, the format byte, every
 // enum and flag, months, rates and the interest accumulator's invariants, and answers
@@ -33,7 +34,7 @@ inline constexpr std::string_view kAccountStatePrefix = "account/";
 inline constexpr std::string_view kReversedStatePrefix = "reversed/";
 
 // The format byte this build writes (and the only one it reads).
-inline constexpr uint8_t kStateFormat = 1;
+inline constexpr uint8_t kStateFormat = 2;
 
 std::string EmployerStateKey(EmployerId id);
 std::string AccountStateKey(AccountId id);
@@ -55,7 +56,8 @@ Status DecodeReversedMark(std::string_view value);
 // The whole write model from the log's stored state (EventLog::ScanState over the three
 // prefixes); reads no records. Also checks what ties entries together: every account's
 // employer is registered and each employer's normal_accounts counts its normal accounts.
-// kCorruption naming the key otherwise; the log's read errors as they come.
+// kCorruption naming the key otherwise (kUnimplemented for a value of another format); the
+// log's read errors as they come.
 Result<State> LoadState(const events::EventLog& log);
 
 }  // namespace hpf::ledger::internal

@@ -377,8 +377,10 @@ TEST_SUITE("ledger") {
   TEST_CASE("Contributions: amounts are rounded per side by the policy's rule") {
     // Base 3 333.33 yuan at 12 %: 399.9996 yuan a side. Half-up to the fen: 400.00 each
     // (39 999.96 fen -> 40 000 fen), so the line must say 400.00 / 400.00.
-    const State given = StateAfter({Register(kAcme), Open(kAlice, kAcme), Receipt(Fen{80'000}),
-                                    Regular(1, 202207, 202207, Fen{80'000})});
+    OpenAccount alice = Open(kAlice, kAcme);
+    alice.contribution_base = Fen{333'333};
+    const State given = StateAfter(
+        {Register(kAcme), alice, Receipt(Fen{80'000}), Regular(1, 202207, 202207, Fen{80'000})});
     AllocateContribution line = Line(1, kAlice, 202207);
     line.contribution_base = Fen{333'333};
     line.employer_amount = Fen{40'000};
@@ -717,6 +719,51 @@ TEST_SUITE("ledger") {
     august.employee_amount = Fen{40'000};
     Apply(state, 20220815, august);
     CHECK(state.account(kAlice)->balance == Fen{272'000});
+  }
+
+  TEST_CASE("ChangeAccountBase: the base by month; a regular line carries the one in force") {
+    // Given Alice on 8 000.00 from 2022-07, 9 000.00 from 2022-08.
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    Apply(state, 20220801, ChangeAccountBase{kAlice, Fen{900'000}, 202208});
+    CHECK(BaseFor(*state.account(kAlice), 202206) == Fen{800'000});  // before: the opening's
+    CHECK(BaseFor(*state.account(kAlice), 202207) == Fen{800'000});
+    CHECK(BaseFor(*state.account(kAlice), 202208) == Fen{900'000});
+    // A change takes effect from the latest change's month or later; from that month it
+    // corrects the change.
+    HPF_CHECK_REJECTS(Rejection::kPeriodOutOfSequence, state,
+                      At(20220805, ChangeAccountBase{kAlice, Fen{950'000}, 202207}));
+    Apply(state, 20220805, ChangeAccountBase{kAlice, Fen{950'000}, 202208});
+    CHECK(state.account(kAlice)->base_changes ==
+          std::vector<BaseChange>{{202207, Fen{800'000}}, {202208, Fen{950'000}}});
+    CHECK(state.account(kAlice)->contribution_base == Fen{950'000});
+
+    // When July and August are paid regularly, each line carries its month's base.
+    Apply(state, 20220815, Receipt(Fen{192'000 + 228'000}));
+    Apply(state, 20220815, Regular(1, 202207, 202208, Fen{192'000 + 228'000}));
+    AllocateContribution july_at_new_base = Line(1, kAlice, 202207);
+    july_at_new_base.contribution_base = Fen{950'000};
+    july_at_new_base.employer_amount = july_at_new_base.employee_amount = Fen{114'000};
+    HPF_CHECK_REJECTS(Rejection::kContributionBaseMismatch, state, At(20220815, july_at_new_base));
+    Apply(state, 20220815, Line(1, kAlice, 202207));  // 8 000.00: amounts consistent, accepted
+    AllocateContribution august = Line(1, kAlice, 202208);
+    august.contribution_base = Fen{900'000};  // the base before the correction
+    august.employer_amount = august.employee_amount = Fen{108'000};
+    HPF_CHECK_REJECTS(Rejection::kContributionBaseMismatch, state, At(20220815, august));
+    august.contribution_base = Fen{950'000};
+    august.employer_amount = august.employee_amount = Fen{114'000};
+    Apply(state, 20220815, august);
+    CHECK(state.account(kAlice)->balance == Fen{192'000 + 228'000});
+  }
+
+  TEST_CASE("UnsealAccount: the new employment's base replaces the months from its first on") {
+    State state = StateAfter({Register(kAcme), Register(kBeta), Open(kAlice, kAcme)});
+    Apply(state, 20220901, ChangeAccountBase{kAlice, Fen{900'000}, 202301});  // planned
+    Apply(state, 20220902, SealAccount{kAlice});
+    Apply(state, 20220903, UnsealAccount{kAlice, kBeta, Fen{500'000}, 202210});
+    CHECK(state.account(kAlice)->base_changes ==
+          std::vector<BaseChange>{{202207, Fen{800'000}}, {202210, Fen{500'000}}});
+    CHECK(BaseFor(*state.account(kAlice), 202301) == Fen{500'000});
+    CHECK(state.account(kAlice)->contribution_base == Fen{500'000});
   }
 
   // Must stay the last case of the suite (doctest runs cases in file order by default).

@@ -340,7 +340,8 @@ TEST_SUITE("ledger") {
     REQUIRE(!sequencer.has_value());
     CHECK(sequencer.error().code() == StatusCode::kCorruption);
     CHECK(sequencer.error().message() ==
-          "stored state 'employer/1': employer state has format 7; this build reads format 1");
+          "stored state 'employer/1': employer state has format 7; this build reads format " +
+              std::to_string(internal::kStateFormat));
     CHECK(Sequencer::Open({.log = log.get()}).error().code() == StatusCode::kInvalidArgument);
   }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 
 #include "events/append_batch.h"
 #include "events/event_log.h"
@@ -44,14 +45,16 @@ AccountState FullAccount() {
   InterestAccumulator interest(InterestYear::FromStartingYear(2022).value(),
                                DefaultPolicy().personal_rate_table(), Fen{0});
   interest.Apply(Day(20220815), Fen{192'000});
-  return AccountState{.status = AccountStatus::kNormal,
-                      .frozen = true,
-                      .employer = EmployerId{7},
-                      .contribution_base = Fen{800'000},
-                      .balance = Fen{192'000},
-                      .paid_up_to_month = 202208,
-                      .interest = interest,
-                      .version = 5};
+  return AccountState{
+      .status = AccountStatus::kNormal,
+      .frozen = true,
+      .employer = EmployerId{7},
+      .contribution_base = Fen{800'000},
+      .balance = Fen{192'000},
+      .paid_up_to_month = 202208,
+      .interest = interest,
+      .base_changes = {BaseChange{202207, Fen{700'000}}, BaseChange{202208, Fen{800'000}}},
+      .version = 5};
 }
 
 std::string Bytes(std::initializer_list<int> values) {
@@ -121,6 +124,7 @@ TEST_SUITE("ledger") {
         CHECK(got.balance == want.balance);
         CHECK(got.latest_value_date == want.latest_value_date);
       }
+      CHECK(decoded->base_changes == account.base_changes);
       CHECK(decoded->version == account.version);
       CHECK(EncodeAccountState(*decoded) == value);
     }
@@ -141,20 +145,46 @@ TEST_SUITE("ledger") {
     }
     const Status empty = DecodeEmployerState("").status();
     CHECK(empty.message() == "employer state is empty");
-    const Status truncated = DecodeAccountState(Bytes({1, 1, 0})).status();
+    const Status truncated = DecodeAccountState(Bytes({kStateFormat, 1, 0})).status();
     CHECK(truncated.message() == "account state of 3 bytes is truncated");
   }
 
-  TEST_CASE("StateCodec: an unknown format, trailing bytes or an impossible field are Corruption") {
+  TEST_CASE(
+      "StateCodec: an older format is Unimplemented; damage or an impossible field Corruption") {
     std::string employer = EncodeEmployerState(FullEmployer());
     std::string account = EncodeAccountState(FullAccount());
     SUBCASE("a newer format") {
-      employer[0] = 2;
+      employer[0] = static_cast<char>(kStateFormat + 1);
       const Status status = DecodeEmployerState(employer).status();
       CHECK(status.code() == StatusCode::kCorruption);
-      CHECK(status.message() == "employer state has format 2; this build reads format 1");
+      CHECK(status.message() == fmt::format("employer state has format {}; this build reads "
+                                            "format {}",
+                                            kStateFormat + 1, kStateFormat));
       account[0] = 0;
       CHECK(DecodeAccountState(account).status().code() == StatusCode::kCorruption);
+    }
+    SUBCASE("an older format: refused with what to do, never misread") {
+      // Format 1 (no base history): an account as an earlier build stored it.
+      std::string old = Bytes({1, 1, 0}) + std::string(8 + 8 + 8 + 4, '\0') + Bytes({0}) +
+                        Bytes({1, 0, 0, 0, 0, 0, 0, 0});
+      for (const Status& status :
+           {DecodeAccountState(old).status(), DecodeEmployerState(old).status(),
+            DecodeReversedMark(Bytes({1}))}) {
+        CHECK(status.code() == StatusCode::kUnimplemented);
+        CHECK(status.message().find("has format 1, written by an older build") !=
+              std::string::npos);
+        CHECK(status.message().find("rebuild") != std::string::npos);
+      }
+    }
+    SUBCASE("base changes out of order, or not ending at the account's base") {
+      AccountState wrong = FullAccount();
+      std::swap(wrong.base_changes[0], wrong.base_changes[1]);
+      CHECK(DecodeAccountState(EncodeAccountState(wrong)).status().message() ==
+            "account state: base changes are not in month order");
+      wrong = FullAccount();
+      wrong.contribution_base = Fen{700'000};
+      CHECK(DecodeAccountState(EncodeAccountState(wrong)).status().message() ==
+            "account state: the contribution base is not the latest base change's");
     }
     SUBCASE("a byte after the last field") {
       employer.push_back('\0');
@@ -194,8 +224,8 @@ TEST_SUITE("ledger") {
     }
     SUBCASE("a reversed-position mark") {
       CHECK(DecodeReversedMark(EncodeReversedMark()).ok());
-      CHECK(DecodeReversedMark(Bytes({1, 0})).code() == StatusCode::kCorruption);
-      CHECK(DecodeReversedMark(Bytes({3})).code() == StatusCode::kCorruption);
+      CHECK(DecodeReversedMark(Bytes({kStateFormat, 0})).code() == StatusCode::kCorruption);
+      CHECK(DecodeReversedMark(Bytes({0})).code() == StatusCode::kCorruption);
     }
   }
 
@@ -252,7 +282,7 @@ TEST_SUITE("ledger") {
     CHECK(state->reversed_positions == std::set<uint64_t>{1});
 
     SUBCASE("a damaged value names its key") {
-      append({{AccountStateKey(AccountId{1002}), "\x01\x01"}}, "k2");
+      append({{AccountStateKey(AccountId{1002}), Bytes({kStateFormat, 1})}}, "k2");
       const Status status = LoadState(**log).status();
       CHECK(status.code() == StatusCode::kCorruption);
       CHECK(status.message() ==
@@ -273,6 +303,14 @@ TEST_SUITE("ledger") {
       append({{AccountStateKey(AccountId{1001}), EncodeAccountState(account)}}, "k2");
       CHECK(LoadState(**log).status().message() ==
             "stored state 'account/1001': its employer 8 is not stored");
+    }
+    SUBCASE("a value of an older format is Unimplemented, naming its key") {
+      append({{ReversedStateKey(2), Bytes({1})}}, "k2");
+      const Status status = LoadState(**log).status();
+      CHECK(status.code() == StatusCode::kUnimplemented);
+      CHECK(
+          status.message().starts_with("stored state 'reversed/2': reversed position state has "
+                                       "format 1, written by an older build"));
     }
     SUBCASE("a key that is not canonical") {
       append({{"employer/07", EncodeEmployerState(employer)}}, "k2");

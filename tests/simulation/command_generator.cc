@@ -387,7 +387,8 @@ bool CommandGenerator::StartRegular(uint64_t employer) {
       continue;
     }
     for (uint32_t month = from; month <= to; month = NextMonth(month)) {
-      plan.lines.push_back(Line{.account = id, .month = month, .base_fen = account->base_fen});
+      plan.lines.push_back(
+          Line{.account = id, .month = month, .base_fen = BaseFor(*account, month)});
     }
   }
   if (plan.lines.empty()) return false;

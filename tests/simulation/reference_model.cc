@@ -131,6 +131,14 @@ std::pair<uint32_t, uint32_t> RatesFor(const ModelEmployer& employer, uint32_t m
   return rates;
 }
 
+int64_t BaseFor(const ModelAccount& account, uint32_t month) {
+  int64_t base = account.base_history.front().second;
+  for (const auto& [from, changed] : account.base_history) {
+    if (from <= month) base = changed;
+  }
+  return base;
+}
+
 uint32_t NextRegularMonth(const ModelEmployer& employer, uint32_t paid_up_to) {
   uint32_t month = NextMonth(paid_up_to);
   auto deferred = [&employer](uint32_t m) {
@@ -390,6 +398,7 @@ void ReferenceModel::Effects(const ledger::OpenAccount& c, uint32_t date,
       .frozen = false,
       .employer = c.employer.value,
       .base_fen = c.contribution_base.value,
+      .base_history = {{c.first_contribution_month, c.contribution_base.value}},
       .balance_fen = 0,
       .paid_up_to_month = PrevMonth(c.first_contribution_month),
       .interest_year = InterestYearOf(date),  // opened during the year, from nothing
@@ -404,12 +413,22 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::ChangeAccountBase& c,
   if (account(c.account.value)->status != ModelStatus::kNormal) {
     return Rejection::kAccountNotNormal;
   }
+  // Never from before the latest change (from its month: a correction of it).
+  if (c.from_month < account(c.account.value)->base_history.back().first) {
+    return Rejection::kPeriodOutOfSequence;
+  }
   return BaseRule(c.contribution_base.value);
 }
 
 void ReferenceModel::Effects(const ledger::ChangeAccountBase& c, uint32_t /*date*/,
                              Prediction& /*prediction*/) {
-  accounts_.at(c.account.value).base_fen = c.contribution_base.value;
+  ModelAccount& a = accounts_.at(c.account.value);
+  a.base_fen = c.contribution_base.value;
+  if (a.base_history.back().first == c.from_month) {
+    a.base_history.back().second = c.contribution_base.value;
+  } else {
+    a.base_history.emplace_back(c.from_month, c.contribution_base.value);
+  }
 }
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::SealAccount& c,
@@ -443,6 +462,11 @@ void ReferenceModel::Effects(const ledger::UnsealAccount& c, uint32_t /*date*/,
   a.status = ModelStatus::kNormal;
   a.employer = c.employer.value;
   a.base_fen = c.contribution_base.value;
+  // The new base from the first month on, whatever was recorded for those months before.
+  while (!a.base_history.empty() && a.base_history.back().first >= c.first_contribution_month) {
+    a.base_history.pop_back();
+  }
+  a.base_history.emplace_back(c.first_contribution_month, c.contribution_base.value);
   // Never back: months already paid stay paid.
   a.paid_up_to_month = std::max(a.paid_up_to_month, PrevMonth(c.first_contribution_month));
 }
@@ -582,9 +606,13 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::AllocateContribution&
   }
   // Money value-dated after the account's open interest year waits for its settlement.
   if (date > InterestYearLastDay(a.interest_year)) return Rejection::kInterestYearNotSettled;
-  // A regular line's base is within floor and cap; a back-payment line may carry only the
-  // shortfall of an under-paid month, so only the cap binds it (and it must be positive).
+  // A regular line's base is the account's for that month, within floor and cap; a
+  // back-payment line may carry only the shortfall of an under-paid month, so only the cap
+  // binds it (and it must be positive).
   if (regular) {
+    if (c.contribution_base.value != BaseFor(a, c.month)) {
+      return Rejection::kContributionBaseMismatch;
+    }
     if (auto r = BaseRule(c.contribution_base.value)) return r;
   } else if (c.contribution_base.value <= 0) {
     return Rejection::kAmountMustBePositive;

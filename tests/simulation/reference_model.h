@@ -21,9 +21,10 @@
 // line's base may be a shortfall; reversing a regular month steps the account back only if it
 // is the latest. Where the ledger departs from DOMAIN.md today, the model follows the ledger
 // so that the simulation keeps guarding everything else, and the departure is reported, not
-// modelled: a regular line's base is not checked against the account's base; a back-payment
-// may pay a month already paid in full. (Rates by month — a change's from_month — are
-// modelled: each month owes the rates in force in it.)
+// modelled: a back-payment may pay a month already paid in full. (Rates and bases by month —
+// a change's from_month — are modelled: each month owes the rates and the base in force in
+// it; a base change from the latest change's month corrects it, an unsealing's base replaces
+// the months from its first month on.)
 //
 // Not thread-safe; one simulation owns one model.
 #pragma once
@@ -107,7 +108,9 @@ struct ModelAccount {
   ModelStatus status = ModelStatus::kNormal;
   bool frozen = false;
   uint64_t employer = 0;
-  int64_t base_fen = 0;
+  int64_t base_fen = 0;  // the latest base
+  // (from month, base): the base in force from each month on, oldest first.
+  std::vector<std::pair<uint32_t, int64_t>> base_history;
   int64_t balance_fen = 0;
   uint32_t paid_up_to_month = 0;  // yyyymm of the last regular month paid
   int32_t interest_year = 0;      // the open (unsettled) interest year, named by its July
@@ -250,6 +253,9 @@ int32_t InterestYearOf(uint32_t yyyymmdd);
 uint32_t InterestYearLastDay(int32_t year);
 // The rates due for `month`: a reduction's if one covers the month, else the current ones.
 std::pair<uint32_t, uint32_t> RatesFor(const ModelEmployer& employer, uint32_t month);
+// The base in force for `month`: the latest change from that month or before (the opening's
+// for earlier months).
+int64_t BaseFor(const ModelAccount& account, uint32_t month);
 // The first month after `paid_up_to` that no deferral covers.
 uint32_t NextRegularMonth(const ModelEmployer& employer, uint32_t paid_up_to);
 // base × rate rounded half-up to the fen: (base × rate_ppm + 500 000) / 1 000 000.

@@ -269,6 +269,11 @@ std::string CompareAccount(uint64_t id, const ledger::State& state, const Refere
   d.Field("frozen", real->frozen, want->frozen);
   d.Field("employer", real->employer.value, want->employer);
   d.Field("base", real->contribution_base.value, want->base_fen);
+  d.Field("base changes", real->base_changes.size(), want->base_history.size());
+  for (size_t i = 0; i < real->base_changes.size() && i < want->base_history.size(); ++i) {
+    d.Field("base change from", real->base_changes[i].from_month, want->base_history[i].first);
+    d.Field("base change base", real->base_changes[i].base.value, want->base_history[i].second);
+  }
   d.Field("balance", real->balance.value, want->balance_fen);
   d.Field("201 balance", book.Balance(GlAccount::kPersonalAccounts, id).value, -want->balance_fen);
   d.Field("paid up to", real->paid_up_to_month, want->paid_up_to_month);
