@@ -6,12 +6,14 @@
 # schema; libfmt-dev formatting; libboost1.81-dev + libboost-json1.81-dev Beast/Asio/JSON for
 # ledgerd; doctest-dev tests; libssl-dev SHA-256/SM3 and TLS; clang + libclang-rt-14-dev the
 # libFuzzer targets; clang-format the style check; python3 the tidy check; git the tidy file
-# list.
+# list; python3-kafka + python3-flatbuffers the outside client that reads our Kafka topic in
+# tests/kafka/python_reader.py (DESIGN §6); kcat to look at the topic by hand (docs/kafka.md).
 HPF_PACKAGES=(
   cmake g++ make pkg-config ccache git python3
   librocksdb-dev librdkafka-dev flatbuffers-compiler libflatbuffers-dev libfmt-dev
   libboost1.81-dev libboost-json1.81-dev doctest-dev libssl-dev
   clang libclang-rt-14-dev clang-format
+  python3-kafka python3-flatbuffers kcat
 )
 
 hpf_install_deps() {
