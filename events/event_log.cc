@@ -1376,24 +1376,40 @@ Status EventLog::ScanChunks(
 }
 
 Result<std::optional<EventLog::KeyHit>> EventLog::FindKey(std::string_view key) const {
-  if (key.empty()) return std::optional<KeyHit>();
-  const uint64_t fp = KeyFingerprint(key);
+  HPF_ASSIGN_OR_RETURN(auto hits, FindKeys(std::span<const std::string_view>(&key, 1)));
+  return hits[0];
+}
+
+Result<std::vector<std::optional<EventLog::KeyHit>>> EventLog::FindKeys(
+    std::span<const std::string_view> keys) const {
+  std::vector<std::optional<KeyHit>> found(keys.size());
+  std::vector<uint64_t> fingerprints(keys.size(), 0);
+  std::vector<std::vector<uint64_t>> candidates(keys.size());
   const uint64_t head_position = head().position.value;
-  std::vector<uint64_t> candidates;
   {
+    // The window before the index: an entry leaves the window only once the index has it.
     std::lock_guard lock(impl_->window_mutex);
-    impl_->window.ForEach(fp, [&](uint64_t p) { candidates.push_back(p); });
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].empty()) continue;
+      fingerprints[i] = KeyFingerprint(keys[i]);
+      impl_->window.ForEach(fingerprints[i], [&](uint64_t p) { candidates[i].push_back(p); });
+    }
   }
-  HPF_ASSIGN_OR_RETURN(auto hits, impl_->LookupIndex({fp}));
-  candidates.insert(candidates.end(), hits[0].begin(), hits[0].end());
-  std::sort(candidates.begin(), candidates.end());
-  for (uint64_t position : candidates) {
-    if (position > head_position) continue;  // not committed yet
-    HPF_ASSIGN_OR_RETURN(const auto found, impl_->CommittedKeyAt(GlobalPosition{position}));
-    if (found.key == key)
-      return std::optional(KeyHit{GlobalPosition{position}, found.command_hash});
+  HPF_ASSIGN_OR_RETURN(auto index_hits, impl_->LookupIndex(fingerprints));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].empty()) continue;
+    candidates[i].insert(candidates[i].end(), index_hits[i].begin(), index_hits[i].end());
+    std::sort(candidates[i].begin(), candidates[i].end());
+    for (uint64_t position : candidates[i]) {
+      if (position > head_position) continue;  // not committed yet
+      HPF_ASSIGN_OR_RETURN(const auto hit, impl_->CommittedKeyAt(GlobalPosition{position}));
+      if (hit.key == keys[i]) {
+        found[i] = KeyHit{GlobalPosition{position}, hit.command_hash};
+        break;
+      }
+    }
   }
-  return std::optional<KeyHit>();
+  return found;
 }
 
 Result<std::optional<std::string>> EventLog::GetState(std::string_view key) const {

@@ -164,6 +164,9 @@ class EventLog {
     Digest command_hash;
   };
   Result<std::optional<KeyHit>> FindKey(std::string_view idempotency_key) const;
+  // FindKey for many keys at once (one index read for all): one answer per key, in order.
+  Result<std::vector<std::optional<KeyHit>>> FindKeys(
+      std::span<const std::string_view> idempotency_keys) const;
 
   // The write model's stored state (the deltas of all committed batches).
   Result<std::optional<std::string>> GetState(std::string_view key) const;

@@ -79,6 +79,11 @@ struct Submission {
   std::vector<Slot> slots;
   size_t next = 0;  // the next command to decide
   uint64_t wait_for = 0;
+  // The log's answers for the keys, fetched together (Impl::PrefetchKeys), valid for one
+  // epoch.
+  std::vector<std::optional<events::EventLog::KeyHit>> log_hits;
+  std::vector<bool> log_hits_valid;
+  uint64_t log_hits_epoch = 0;
   std::promise<std::vector<CommandResult>> done;
 };
 
@@ -251,6 +256,7 @@ struct Sequencer::Impl {
   std::deque<std::unique_ptr<Group>> in_flight;
   std::unordered_map<std::string, InflightKey> inflight_keys;
   uint64_t last_nonempty = 0;    // the newest group holding an accepted command
+  uint64_t prefetch_epoch = 0;   // PrefetchKeys() calls so far
   uint64_t durable_through = 0;  // every group up to this one is durable
   Status failed;                 // the first failure; OK while none
   uint64_t failed_seq = 0;       // the group that failed first
@@ -326,8 +332,41 @@ struct Sequencer::Impl {
   }
 
   // ------------------------------------------------------------------ deciding
+  // Looks up, with one index read, the keys of up to kPrefetchKeysMax commands about to be
+  // decided. Valid only until the next completion: a key leaves inflight_keys when its group
+  // is durable, and only then may the log's answer for it change — which is why this runs
+  // at the start of each DecideIntake(), and completions are taken only between them.
+  void PrefetchKeys() {
+    constexpr size_t kPrefetchKeysMax = 4096;
+    ++prefetch_epoch;
+    std::vector<std::string_view> keys;
+    std::vector<std::pair<Submission*, size_t>> owners;
+    for (auto& submission : intake) {
+      submission->log_hits.resize(submission->commands.size());
+      submission->log_hits_epoch = prefetch_epoch;
+      submission->log_hits_valid.assign(submission->commands.size(), false);
+      for (size_t i = submission->next;
+           i < submission->commands.size() && keys.size() < kPrefetchKeysMax; ++i) {
+        const std::string& key = submission->commands[i].header.idempotency_key;
+        if (key.empty() || key.size() > events::kIdempotencyKeyBytesMax) continue;
+        keys.push_back(key);
+        owners.emplace_back(submission.get(), i);
+      }
+      if (keys.size() >= kPrefetchKeysMax) break;
+    }
+    if (keys.empty()) return;
+    auto hits = log->FindKeys(keys);
+    if (!hits.has_value()) return;  // Decide1 asks again, one key at a time, and reports it
+    for (size_t k = 0; k < keys.size(); ++k) {
+      auto [submission, index] = owners[k];
+      submission->log_hits[index] = (*hits)[k];
+      submission->log_hits_valid[index] = true;
+    }
+  }
+
   void DecideIntake() {
     size_t decided = 0;
+    PrefetchKeys();
     while (!intake.empty()) {
       Submission& submission = *intake.front();
       while (submission.next < submission.commands.size()) {
@@ -335,7 +374,11 @@ struct Sequencer::Impl {
           if (!CanSend()) break;  // the pipeline is full: wait for a completion
           Send();
         }
-        Decide1(submission.commands[submission.next], submission.slots[submission.next]);
+        const size_t i = submission.next;
+        const bool prefetched =
+            submission.log_hits_epoch == prefetch_epoch && submission.log_hits_valid[i];
+        Decide1(submission.commands[i], submission.slots[i],
+                prefetched ? &submission.log_hits[i] : nullptr);
         ++submission.next;
         ++decided;
       }
@@ -357,7 +400,9 @@ struct Sequencer::Impl {
     AnswerReady();
   }
 
-  void Decide1(const Command& command, Slot& slot) {
+  // `log_hit`: the log's answer for the key from PrefetchKeys(), if it has one.
+  void Decide1(const Command& command, Slot& slot,
+               const std::optional<events::EventLog::KeyHit>* log_hit) {
     slot.decided_in = building->seq;
     if (!failed.ok()) {
       slot.result = CommandFailed{failed};
@@ -383,7 +428,9 @@ struct Sequencer::Impl {
         }
         return;
       }
-      auto hit = log->FindKey(key);
+      Result<std::optional<events::EventLog::KeyHit>> hit =
+          log_hit != nullptr ? Result<std::optional<events::EventLog::KeyHit>>(*log_hit)
+                             : log->FindKey(key);
       if (!hit.has_value()) {
         slot.result = CommandFailed{std::move(hit).error()};
         return;

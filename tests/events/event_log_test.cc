@@ -405,6 +405,25 @@ TEST_SUITE("events") {
     CHECK(twice->commands[0].outcome == CommandOutcome::kAppended);
     CHECK(log->FindKey("kept").value()->position.value == 1);
   }
+  TEST_CASE("EventLog: FindKeys answers like FindKey for each key, in order") {
+    TempDir dir;
+    auto log = OpenLog(dir.path());
+    for (int i = 0; i < 5; ++i) AppendOne(*log, {.key = fmt::format("fk{}", i)});
+    const std::vector<std::string_view> keys = {"fk3", "", "nope", "fk0", "fk3"};
+    auto hits = log->FindKeys(keys);
+    REQUIRE(hits.has_value());
+    REQUIRE(hits->size() == keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      CAPTURE(keys[i]);
+      auto one = log->FindKey(keys[i]);
+      REQUIRE(one.has_value());
+      CHECK((*hits)[i].has_value() == one->has_value());
+      if (one->has_value()) CHECK((*hits)[i]->position == (*one)->position);
+    }
+    CHECK((*hits)[0]->position.value == 4);
+    CHECK((*hits)[3]->position.value == 1);
+    CHECK(!(*hits)[2].has_value());
+  }
 }
 
 }  // namespace
