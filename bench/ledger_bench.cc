@@ -24,6 +24,10 @@ constexpr Benchmark kBenchmarks[] = {
      "a synthetic city's commands through the sequencer and the durable log, vs plain RocksDB "
      "(--employers --accounts-per-employer --submission --inflight --runs)",
      hpf::bench::RunIngest},
+    {"publish",
+     "the KafkaPublisher from a prepared log vs raw librdkafka, same messages, same "
+     "development broker (--records --partitions --runs)",
+     hpf::bench::RunPublish},
 };
 
 int Usage() {
