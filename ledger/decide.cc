@@ -462,19 +462,27 @@ class Rules {
     }
     if (remittance.kind == RemittanceKind::kRegular &&
         c.month != MonthAfter(account->paid_up_to_month) &&
-        c.month != NextRegularMonth(employer, account->paid_up_to_month)) {
+        c.month != NextDueMonth(employer, *account)) {
       return Reject(Rejection::kPeriodOutOfSequence,
                     fmt::format("account {} is paid up to {}: the next regular month is {}, "
                                 "not {}",
                                 c.account.value, account->paid_up_to_month,
-                                MonthAfter(account->paid_up_to_month), c.month));
+                                NextDueMonth(employer, *account), c.month));
     }
     if (auto r = CheckYearOpen(*account, c.account)) return *r;
     // A regular line's base is the account's base in force for its month, within floor and
     // cap; a back-payment line may carry the shortfall of an under-paid month (补缴 of a base
     // difference), so only the cap binds it.
+    const Fen in_force = BaseFor(*account, c.month);
+    const Fen paid = PaidBaseFor(*account, c.month);
     if (remittance.kind == RemittanceKind::kRegular) {
-      const Fen in_force = BaseFor(*account, c.month);
+      if (paid > Fen{0}) {
+        return Reject(Rejection::kMonthAlreadyPaid,
+                      fmt::format("account {}'s {} is already paid on a base of {} yuan: a "
+                                  "regular line pays a month with nothing paid (a shortfall is "
+                                  "back-paid)",
+                                  c.account.value, c.month, FormatYuan(paid)));
+      }
       if (c.contribution_base != in_force) {
         return Reject(Rejection::kContributionBaseMismatch,
                       fmt::format("account {}'s base for {} is {} yuan: a regular line carries "
@@ -492,6 +500,18 @@ class Rules {
       return Reject(Rejection::kBaseAboveCap,
                     fmt::format("a back-payment base of {} yuan is above the cap {} yuan",
                                 FormatYuan(c.contribution_base), FormatYuan(policy_.base_cap)));
+    } else if (c.contribution_base > in_force - paid) {
+      // 补缴 makes good what is missing, never more: a month paid in full takes nothing.
+      return Reject(
+          Rejection::kMonthAlreadyPaid,
+          paid >= in_force
+              ? fmt::format("account {}'s {} is paid in full (a base of {} yuan paid, {} yuan "
+                            "due): there is nothing to back-pay",
+                            c.account.value, c.month, FormatYuan(paid), FormatYuan(in_force))
+              : fmt::format("account {}'s {} has {} of its {} yuan base paid: a back-payment "
+                            "carries at most the {} yuan still due, not {} yuan",
+                            c.account.value, c.month, FormatYuan(paid), FormatYuan(in_force),
+                            FormatYuan(in_force - paid), FormatYuan(c.contribution_base)));
     }
     const auto [employer_rate, employee_rate] = RatesFor(employer, c.month);
     const Fen employer_due = ApplyRate(c.contribution_base, employer_rate, policy_.rounding);

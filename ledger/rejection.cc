@@ -81,6 +81,8 @@ std::string_view RejectionCode(Rejection rejection) {
       return "remittance_id_not_increasing";
     case Rejection::kContributionBaseMismatch:
       return "contribution_base_mismatch";
+    case Rejection::kMonthAlreadyPaid:
+      return "month_already_paid";
     case Rejection::kReducedRateBelowMinimum:
       return "reduced_rate_below_minimum";
     case Rejection::kReducedRateNotLower:

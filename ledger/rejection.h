@@ -68,6 +68,7 @@ enum class Rejection : uint16_t {
   kRemittanceIncomplete = 409,         // completing needs the whole total allocated
   kRemittanceIdNotIncreasing = 410,    // an employer's list ids only grow (never reused)
   kContributionBaseMismatch = 411,     // a regular line carries the base in force that month
+  kMonthAlreadyPaid = 412,             // a month is paid once in full: 补缴 only what is due
 
   // --- interest (500s) ---
   kInterestYearNotSettled = 501,   // an earlier interest year of the account is not settled

@@ -39,6 +39,68 @@ void Detach(State& state, AccountState& account) {
   --employer.normal_accounts;
 }
 
+// Months in state are valid months (Decide checked them): plain arithmetic suffices.
+uint32_t NextMonthOf(uint32_t yyyymm) {
+  return yyyymm % 100 == 12 ? (yyyymm / 100 + 1) * 100 + 1 : yyyymm + 1;
+}
+uint32_t PrevMonthOf(uint32_t yyyymm) {
+  return yyyymm % 100 == 1 ? (yyyymm / 100 - 1) * 100 + 12 : yyyymm - 1;
+}
+
+// The first run that ends in `month` or later.
+std::vector<PaidRun>::const_iterator RunFrom(const std::vector<PaidRun>& runs, uint32_t month) {
+  return std::lower_bound(runs.begin(), runs.end(), month,
+                          [](const PaidRun& run, uint32_t m) { return run.to_month < m; });
+}
+
+// Merges runs[first..last] (clamped) where two that touch have the same base.
+void MergeRuns(std::vector<PaidRun>& runs, size_t first, size_t last) {
+  last = std::min(last, runs.size() - 1);
+  for (size_t i = last; i > first; --i) {
+    PaidRun& before = runs[i - 1];
+    const PaidRun& after = runs[i];
+    if (before.base == after.base && NextMonthOf(before.to_month) == after.from_month) {
+      before.to_month = after.to_month;
+      runs.erase(runs.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+}
+
+// Adds `delta` (negative for a reversal) to the base paid for `month`, keeping the runs
+// ascending, disjoint, positive and merged. REQUIRES: the result is >= 0.
+void AddPaidBase(std::vector<PaidRun>& runs, uint32_t month, Fen delta) {
+  HPF_ASSERT(delta != Fen{0});
+  // The usual case, a regular month after the last one paid, costs O(1).
+  if (runs.empty() || runs.back().to_month < month) {
+    HPF_ASSERT(delta > Fen{0});
+    if (!runs.empty() && runs.back().base == delta && NextMonthOf(runs.back().to_month) == month) {
+      runs.back().to_month = month;
+    } else {
+      runs.push_back(PaidRun{month, month, delta});
+    }
+    return;
+  }
+  const auto at = static_cast<size_t>(RunFrom(runs, month) - runs.begin());
+  std::vector<PaidRun> pieces;  // what replaces runs[at] when it holds the month
+  size_t replaced = 0;
+  if (runs[at].from_month <= month) {
+    const PaidRun run = runs[at];
+    replaced = 1;
+    if (run.from_month < month) pieces.push_back({run.from_month, PrevMonthOf(month), run.base});
+    const Fen paid = run.base + delta;
+    HPF_ASSERT(paid >= Fen{0});
+    if (paid > Fen{0}) pieces.push_back({month, month, paid});
+    if (month < run.to_month) pieces.push_back({NextMonthOf(month), run.to_month, run.base});
+  } else {
+    HPF_ASSERT(delta > Fen{0});
+    pieces.push_back({month, month, delta});
+  }
+  const auto position = runs.begin() + static_cast<std::ptrdiff_t>(at);
+  runs.erase(position, position + static_cast<std::ptrdiff_t>(replaced));
+  runs.insert(runs.begin() + static_cast<std::ptrdiff_t>(at), pieces.begin(), pieces.end());
+  if (!runs.empty()) MergeRuns(runs, at == 0 ? 0 : at - 1, at + pieces.size());
+}
+
 }  // namespace
 
 std::pair<RatePpm, RatePpm> RatesFor(const EmployerState& employer, uint32_t month) {
@@ -63,6 +125,11 @@ Fen BaseFor(const AccountState& account, uint32_t month) {
   return account.base_changes.front().base;
 }
 
+Fen PaidBaseFor(const AccountState& account, uint32_t month) {
+  const auto run = RunFrom(account.paid_runs, month);
+  return run != account.paid_runs.end() && run->from_month <= month ? run->base : Fen{0};
+}
+
 uint32_t MonthAfter(uint32_t yyyymm) {
   const Month month = Month::FromYyyymm(yyyymm).value();
   return yyyymm >= kMonthYyyymmMax ? kNoMonth : month.Next().yyyymm();
@@ -85,6 +152,29 @@ uint32_t NextRegularMonth(const EmployerState& employer, uint32_t paid_up_to) {
         moved = true;
         break;
       }
+    }
+  }
+  return next;
+}
+
+uint32_t NextDueMonth(const EmployerState& employer, const AccountState& account) {
+  uint32_t next = MonthAfter(account.paid_up_to_month);
+  // Each pass moves past a deferral or a run of paid months, or stops: this ends.
+  bool moved = true;
+  while (moved && next != kNoMonth) {
+    moved = false;
+    for (const MonthRange& deferral : employer.deferrals) {
+      if (deferral.Contains(next)) {
+        next = MonthAfter(deferral.to_month);
+        moved = true;
+        break;
+      }
+    }
+    if (moved || next == kNoMonth) continue;
+    const auto run = RunFrom(account.paid_runs, next);
+    if (run != account.paid_runs.end() && run->from_month <= next) {
+      next = MonthAfter(run->to_month);
+      moved = true;
     }
   }
   return next;
@@ -245,6 +335,7 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           ++employer.remittance->allocations;
           account.balance += amount;
           account.interest->Apply(CountedFrom(account, effective_date), amount);
+          AddPaidBase(account.paid_runs, f.month, f.contribution_base);
           if (f.kind == RemittanceKind::kRegular) account.paid_up_to_month = f.month;
           ++account.version;  // the record is on the account's stream, not the employer's
         } else if constexpr (std::is_same_v<F, RemittanceCompleted>) {
@@ -279,6 +370,7 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
             account.balance -= amount;
             HPF_ASSERT(account.balance >= Fen{0});
             account.interest->Apply(CountedFrom(account, original_date), -amount);
+            AddPaidBase(account.paid_runs, allocation->month, -allocation->contribution_base);
             employer.suspense += amount;  // back in suspense, for the corrected allocation
             // The latest regular month reversed is no longer paid; an earlier one stays
             // counted and is made good by a back-payment.

@@ -86,6 +86,15 @@ struct BaseChange {
   bool operator==(const BaseChange&) const = default;
 };
 
+// Consecutive months paid on the same base: every month from_month..to_month has `base` paid
+// (the bases of the lines allocated for it, regular and back-payment, net of reversals).
+struct PaidRun {
+  uint32_t from_month = 0;  // yyyymm
+  uint32_t to_month = 0;    // yyyymm, inclusive
+  Fen base;                 // > 0
+  bool operator==(const PaidRun&) const = default;
+};
+
 enum class AccountStatus : uint8_t {
   kNormal = 1,  // 正常
   kSealed = 2,  // 封存
@@ -104,6 +113,10 @@ struct AccountState {
   // The base by month, oldest first, from_month strictly increasing; the first is the
   // opening's. A regular line must carry the base in force for its month (BaseFor).
   std::vector<BaseChange> base_changes;
+  // The months paid, ascending and disjoint; two runs that touch differ in base. A month is
+  // paid in full when its paid base reaches its base in force: a back-payment (补缴) pays at
+  // most the difference, a regular line only a month with nothing paid.
+  std::vector<PaidRun> paid_runs;
   uint64_t version = 0;
 };
 
@@ -130,6 +143,9 @@ std::pair<RatePpm, RatePpm> RatesFor(const EmployerState& employer, uint32_t mon
 // opening's for earlier months, as for rates). REQUIRES: the account has a base change.
 Fen BaseFor(const AccountState& account, uint32_t month);
 
+// The base paid so far for `month` (zero if nothing).
+Fen PaidBaseFor(const AccountState& account, uint32_t month);
+
 // The month after yyyymm, or kNoMonth after the last supported month (2199-12): the calendar
 // ends there, and nothing can be due after it.
 inline constexpr uint32_t kNoMonth = 0;
@@ -141,6 +157,12 @@ uint32_t MonthBefore(uint32_t yyyymm);
 // The month a regular contribution after `paid_up_to` is for: the next month, skipping months
 // the employer has a deferral for (those are back-paid later); kNoMonth past the calendar.
 uint32_t NextRegularMonth(const EmployerState& employer, uint32_t paid_up_to);
+
+// The month the account's next regular line pays: the first after its paid-up-to month that
+// its employer has no deferral for and that has nothing paid (a month back-paid ahead of the
+// sequence — for an account behind its employer — is not paid again); kNoMonth past the
+// calendar.
+uint32_t NextDueMonth(const EmployerState& employer, const AccountState& account);
 
 // The day a posting value-dated `value_date` counts from in an account's accumulator: the
 // date itself, or the first day of the account's open interest year when the date lies in a

@@ -1,6 +1,6 @@
 // ledger/internal/state_codec.cc
 //
-// Format 2 layouts (little-endian; u8 flags are 0 or 1; yyyymm / yyyymmdd as u32):
+// Format 3 layouts (little-endian; u8 flags are 0 or 1; yyyymm / yyyymmdd as u32):
 //   employer: u8 format, u8 status, u32 employer_rate_ppm, u32 employee_rate_ppm,
 //             u32 paid_up_to_month, i64 suspense_fen, u32 normal_accounts,
 //             u8 has_remittance [u64 remittance_id, u8 kind, u32 from_month, u32 to_month,
@@ -18,9 +18,11 @@
 //                              segments_count × (u32 from_date, u32 rate_ppm, i64 fen_days),
 //                              i64 balance_fen, u32 latest_value_date],
 //             u16 base_changes_count (>= 1), × (u32 from_month, i64 base_fen),
+//             u16 paid_runs_count, × (u32 from_month, u32 to_month, i64 base_fen),
 //             u64 version
 //   reversed: u8 format (the key names the position; the value only marks it)
-// History: format 1 had no base_changes (an account's base was one number).
+// History: format 1 had no base_changes (an account's base was one number), format 2 no
+// paid_runs.
 
 #include "ledger/internal/state_codec.h"
 
@@ -44,7 +46,8 @@ static_assert(FieldCount<EmployerState>() == 12, "encode the new field of Employ
 static_assert(FieldCount<MonthRange>() == 2, "encode the new field of MonthRange");
 static_assert(FieldCount<RateReduction>() == 3, "encode the new field of RateReduction");
 static_assert(FieldCount<OpenRemittanceState>() == 7, "encode the new field");
-static_assert(FieldCount<AccountState>() == 9, "encode the new field of AccountState");
+static_assert(FieldCount<AccountState>() == 10, "encode the new field of AccountState");
+static_assert(FieldCount<PaidRun>() == 3, "encode the new field of PaidRun");
 static_assert(FieldCount<BaseChange>() == 2, "encode the new field of BaseChange");
 static_assert(FieldCount<InterestAccumulatorParts>() == 4, "encode the new field");
 static_assert(FieldCount<InterestSegment>() == 3, "encode the new field of InterestSegment");
@@ -53,7 +56,8 @@ namespace {
 
 // Entries keyed by month — an employer's grants (rate reductions, deferrals: they never
 // overlap and last at least a month) and rate changes, an account's base changes (one month
-// each, strictly increasing) — number at most the months of the valid range (ledger/limits.h).
+// each, strictly increasing) and paid runs (disjoint, a month or more each) — number at most
+// the months of the valid range (ledger/limits.h).
 constexpr size_t kMonthEntriesMax = (kMonthYyyymmMax / 100 - kMonthYyyymmMin / 100 + 1) * 12;
 static_assert(kMonthEntriesMax <= UINT16_MAX, "counted in a u16");
 
@@ -366,6 +370,13 @@ std::string EncodeAccountState(const AccountState& account) {
     w.U32(change.from_month);
     w.I64(change.base.value);
   }
+  HPF_ASSERT(account.paid_runs.size() <= kMonthEntriesMax);
+  w.U16(static_cast<uint16_t>(account.paid_runs.size()));
+  for (const PaidRun& run : account.paid_runs) {
+    w.U32(run.from_month);
+    w.U32(run.to_month);
+    w.I64(run.base.value);
+  }
   w.U64(account.version);
   return value;
 }
@@ -414,6 +425,28 @@ Result<AccountState> DecodeAccountState(std::string_view value) {
   check.Require(
       account.base_changes.empty() || account.base_changes.back().base == account.contribution_base,
       "the contribution base is not the latest base change's");
+  const uint16_t runs_count = r.U16();
+  check.Require(runs_count <= kMonthEntriesMax,
+                fmt::format("{} paid runs, more than {}", runs_count, kMonthEntriesMax));
+  for (uint16_t i = 0; i < runs_count && r.ok(); ++i) {
+    const uint32_t from_month = r.U32();
+    const uint32_t to_month = r.U32();
+    const MonthRange months = check.Months(from_month, to_month, "paid run");
+    const PaidRun run{
+        .from_month = months.from_month, .to_month = months.to_month, .base = Fen{r.I64()}};
+    check.Require(run.base > Fen{0}, fmt::format("a paid run of {} fen", run.base.value));
+    if (!account.paid_runs.empty()) {
+      const PaidRun& before = account.paid_runs.back();
+      check.Require(before.to_month < run.from_month, "paid runs overlap or are not in order");
+      // Runs that touch with the same base are one run (Evolve merges them). Plain
+      // arithmetic: the months may be garbage here, the checks above report that.
+      const uint32_t after =
+          before.to_month % 100 == 12 ? (before.to_month / 100 + 1) * 100 + 1 : before.to_month + 1;
+      check.Require(before.base != run.base || after != run.from_month,
+                    "two paid runs that touch have the same base");
+    }
+    account.paid_runs.push_back(run);
+  }
   account.version = r.U64();
   check.Require(account.version >= 1, "version is 0 (every account has its opening)");
   HPF_RETURN_IF_ERROR(check.Finish(r, value.size()));

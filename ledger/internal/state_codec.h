@@ -34,7 +34,7 @@ inline constexpr std::string_view kAccountStatePrefix = "account/";
 inline constexpr std::string_view kReversedStatePrefix = "reversed/";
 
 // The format byte this build writes (and the only one it reads).
-inline constexpr uint8_t kStateFormat = 2;
+inline constexpr uint8_t kStateFormat = 3;
 
 std::string EmployerStateKey(EmployerId id);
 std::string AccountStateKey(AccountId id);

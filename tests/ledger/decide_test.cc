@@ -417,8 +417,9 @@ TEST_SUITE("ledger") {
 
   TEST_CASE("Interest: one employee's year with a base change, a back-payment and 30 June") {
     // Interest year 2022 (2022-07-01 .. 2023-06-30). Alice's base is 8 000.00 yuan (12 % +
-    // 12 %: 1 920.00 a month), 10 000.00 from September (2 400.00); in October the employer
-    // back-pays July on a 500.00 base it had left out (60.00 + 60.00). Each amount counts on
+    // 12 %: 1 920.00 a month), 10 000.00 from September (2 400.00). On 1 September her
+    // opening base is corrected to 8 500.00 (July and August are each 500.00 short); in
+    // October the employer back-pays July's shortfall (60.00 + 60.00). Each amount counts on
     // every end-of-day balance from its value date through 30 June (days to 2023-07-01):
     //   value date   amount (fen)   days   积数 (fen·days)
     //   2022-07-15      192 000      351       67 392 000
@@ -441,6 +442,7 @@ TEST_SUITE("ledger") {
       Apply(state, 20220701, Open(kAlice, kAcme), policy);
       PayMonth(state, 1, 202207, 20220715, Fen{800'000}, RemittanceKind::kRegular, policy);
       PayMonth(state, 2, 202208, 20220815, Fen{800'000}, RemittanceKind::kRegular, policy);
+      Apply(state, 20220901, ChangeAccountBase{kAlice, Fen{850'000}, 202207}, policy);
       Apply(state, 20220901, ChangeAccountBase{kAlice, Fen{1'000'000}, 202209}, policy);
       PayMonth(state, 3, 202209, 20220915, Fen{1'000'000}, RemittanceKind::kRegular, policy);
       PayMonth(state, 4, 202207, 20221020, Fen{50'000}, RemittanceKind::kBackPayment, policy);
@@ -764,6 +766,72 @@ TEST_SUITE("ledger") {
           std::vector<BaseChange>{{202207, Fen{800'000}}, {202210, Fen{500'000}}});
     CHECK(BaseFor(*state.account(kAlice), 202301) == Fen{500'000});
     CHECK(state.account(kAlice)->contribution_base == Fen{500'000});
+  }
+
+  // A line for Alice on `base` at 12 % / 12 %, amounts consistent.
+  AllocateContribution LineOn(uint64_t remittance, uint32_t month, Fen base) {
+    AllocateContribution line = Line(remittance, kAlice, month);
+    line.contribution_base = base;
+    line.employer_amount = line.employee_amount =
+        ApplyRate(base, RatePpm{120'000}, RoundingRule::kHalfUpToFen);
+    return line;
+  }
+
+  TEST_CASE("Back-payment (补缴): an unpaid or under-paid month, never more than is due") {
+    // Given July and August deferred and September paid regularly on Alice's 8 000.00 base.
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    Apply(state, 20220701, GrantDeferral{kAcme, 202207, 202208, "QD-9"});
+    Apply(state, 20220915, Receipt(Fen{192'000 * 3}));
+    Apply(state, 20220915, Regular(1, 202209, 202209, Fen{192'000}));
+    Apply(state, 20220915, Line(1, kAlice, 202209));
+    Apply(state, 20220915, CompleteRemittance{1, kAcme});
+    OpenRemittance back = Regular(2, 202207, 202209, Fen{192'000 * 2});
+    back.kind = RemittanceKind::kBackPayment;
+    Apply(state, 20220920, back);
+    // September is paid in full: there is nothing to back-pay.
+    HPF_CHECK_REJECTS(Rejection::kMonthAlreadyPaid, state, At(20220920, Line(2, kAlice, 202209)));
+    // July in full, once.
+    Apply(state, 20220920, Line(2, kAlice, 202207));
+    CHECK(PaidBaseFor(*state.account(kAlice), 202207) == Fen{800'000});
+    HPF_CHECK_REJECTS(Rejection::kMonthAlreadyPaid, state,
+                      At(20220920, LineOn(2, 202207, Fen{100})));
+    // August in two parts: 5 000.00, then at most the 3 000.00 still due.
+    Apply(state, 20220920, LineOn(2, 202208, Fen{500'000}));
+    CHECK(PaidBaseFor(*state.account(kAlice), 202208) == Fen{500'000});
+    HPF_CHECK_REJECTS(Rejection::kMonthAlreadyPaid, state,
+                      At(20220920, LineOn(2, 202208, Fen{300'001})));
+    Apply(state, 20220920, LineOn(2, 202208, Fen{300'000}));
+    Apply(state, 20220920, CompleteRemittance{2, kAcme});
+    // Three months paid on one base: one run.
+    CHECK(state.account(kAlice)->paid_runs == std::vector<PaidRun>{{202207, 202209, Fen{800'000}}});
+    CHECK(state.account(kAlice)->balance == Fen{192'000 * 3});
+    CHECK(state.employer(kAcme)->suspense == Fen{0});
+  }
+
+  TEST_CASE("Back-payment: a base raised for a month already paid leaves the difference due") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    PayMonth(state, 1, 202207, 20220715, Fen{800'000}, RemittanceKind::kRegular, Policy());
+    // A month before the first contribution month owes the opening base: June is unpaid.
+    CHECK(BaseFor(*state.account(kAlice), 202206) == Fen{800'000});
+    CHECK(PaidBaseFor(*state.account(kAlice), 202206) == Fen{0});
+    Apply(state, 20220801, ChangeAccountBase{kAlice, Fen{900'000}, 202207});  // a correction
+    Apply(state, 20220805, Receipt(Fen{24'000}));
+    OpenRemittance back = Regular(2, 202207, 202207, Fen{24'000});
+    back.kind = RemittanceKind::kBackPayment;
+    Apply(state, 20220805, back);
+    HPF_CHECK_REJECTS(Rejection::kMonthAlreadyPaid, state,
+                      At(20220805, LineOn(2, 202207, Fen{100'001})));
+    Apply(state, 20220805, LineOn(2, 202207, Fen{100'000}));  // 12.00 + 12.00 yuan
+    CHECK(PaidBaseFor(*state.account(kAlice), 202207) == Fen{900'000});
+  }
+
+  TEST_CASE("Regular line: a month with anything paid is not paid again") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme), Receipt(Fen{192'000}),
+                              Regular(1, 202207, 202207, Fen{192'000})});
+    // Regular lists start after the employer's paid-up-to month and back-payments end at it,
+    // so commands cannot reach this today; the rule guards the state all the same.
+    state.accounts[kAlice].paid_runs = {PaidRun{202207, 202207, Fen{100}}};
+    HPF_CHECK_REJECTS(Rejection::kMonthAlreadyPaid, state, At(20220715, Line(1, kAlice, 202207)));
   }
 
   // Must stay the last case of the suite (doctest runs cases in file order by default).

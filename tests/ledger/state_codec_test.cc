@@ -54,6 +54,8 @@ AccountState FullAccount() {
       .paid_up_to_month = 202208,
       .interest = interest,
       .base_changes = {BaseChange{202207, Fen{700'000}}, BaseChange{202208, Fen{800'000}}},
+      .paid_runs = {PaidRun{202203, 202203, Fen{100}}, PaidRun{202207, 202207, Fen{700'000}},
+                    PaidRun{202208, 202208, Fen{800'000}}},
       .version = 5};
 }
 
@@ -125,6 +127,7 @@ TEST_SUITE("ledger") {
         CHECK(got.latest_value_date == want.latest_value_date);
       }
       CHECK(decoded->base_changes == account.base_changes);
+      CHECK(decoded->paid_runs == account.paid_runs);
       CHECK(decoded->version == account.version);
       CHECK(EncodeAccountState(*decoded) == value);
     }
@@ -175,6 +178,20 @@ TEST_SUITE("ledger") {
               std::string::npos);
         CHECK(status.message().find("rebuild") != std::string::npos);
       }
+    }
+    SUBCASE("paid runs out of order, or two that touch on the same base") {
+      AccountState wrong = FullAccount();
+      std::swap(wrong.paid_runs[0], wrong.paid_runs[1]);
+      CHECK(DecodeAccountState(EncodeAccountState(wrong)).status().message() ==
+            "account state: paid runs overlap or are not in order");
+      wrong = FullAccount();
+      wrong.paid_runs[2].base = Fen{700'000};
+      CHECK(DecodeAccountState(EncodeAccountState(wrong)).status().message() ==
+            "account state: two paid runs that touch have the same base");
+      wrong = FullAccount();
+      wrong.paid_runs[0].to_month = 202113;
+      CHECK(DecodeAccountState(EncodeAccountState(wrong)).status().message() ==
+            "account state: paid run months 202203..202113 are not a period");
     }
     SUBCASE("base changes out of order, or not ending at the account's base") {
       AccountState wrong = FullAccount();

@@ -381,14 +381,20 @@ bool CommandGenerator::StartRegular(uint64_t employer) {
   for (const uint64_t id : info.accounts) {
     const ModelAccount* account = model_.account(id);
     if (account == nullptr || account->employer != employer ||
-        account->status != ModelStatus::kNormal ||
-        (NextMonth(account->paid_up_to_month) != from &&
-         NextRegularMonth(model, account->paid_up_to_month) != from)) {
+        account->status != ModelStatus::kNormal) {
       continue;
     }
+    // The account's months of the list in its own sequence; a month it has paid already
+    // (back-paid ahead) is skipped, as the ledger's sequence skips it.
+    uint32_t paid_up_to = account->paid_up_to_month;
     for (uint32_t month = from; month <= to; month = NextMonth(month)) {
+      if (account->paid_base.contains(month)) continue;
+      if (month != NextMonth(paid_up_to) && month != NextDueMonth(model, *account, paid_up_to)) {
+        break;
+      }
       plan.lines.push_back(
           Line{.account = id, .month = month, .base_fen = BaseFor(*account, month)});
+      paid_up_to = month;
     }
   }
   if (plan.lines.empty()) return false;
@@ -456,13 +462,21 @@ std::optional<GeneratedCommand> CommandGenerator::StartBackPaymentFor(uint64_t e
     const uint64_t id = attached[pick];
     attached[pick] = attached.back();
     attached.pop_back();
-    // The whole month (an unpaid month) or the shortfall of an under-paid one.
-    const int64_t base =
-        PerMille(500) ? model_.account(id)->base_fen : static_cast<int64_t>(1'000 + Below(300'000));
+    const ModelAccount& account = *model_.account(id);
     for (uint32_t month = from; month <= to; month = NextMonth(month)) {
+      // What is still due: the whole base of an unpaid month (deferred, before the account's
+      // first month, reversed), the shortfall of an under-paid one (its base raised after it
+      // was paid); all of it, or a part (paid in instalments).
+      const auto paid = account.paid_base.find(month);
+      const int64_t due =
+          BaseFor(account, month) - (paid == account.paid_base.end() ? 0 : paid->second);
+      if (due <= 0) continue;
+      const int64_t base =
+          PerMille(600) ? due : 1 + static_cast<int64_t>(Below(static_cast<uint64_t>(due)));
       plan.lines.push_back(Line{.account = id, .month = month, .base_fen = base});
     }
   }
+  if (plan.lines.empty()) return std::nullopt;
   for (const Line& line : plan.lines) {
     const auto [employer_rate, employee_rate] = RatesFor(model, line.month);
     plan.total_fen += ContributionFen(line.base_fen, employer_rate) +
@@ -543,12 +557,22 @@ std::optional<GeneratedCommand> CommandGenerator::ChangeBase() {
       PickAccount([](uint64_t, const ModelAccount& a) { return a.status == ModelStatus::kNormal; });
   if (!account) return std::nullopt;
   // The yearly base adjustment: a few percent up, now and then down, within floor and cap.
-  const int64_t old_base = model_.account(*account)->base_fen;
+  const ModelAccount& model = *model_.account(*account);
+  const int64_t old_base = model.base_fen;
   const int64_t change = old_base * static_cast<int64_t>(Below(160)) / 1000 - old_base / 40;
   const int64_t base = std::clamp(old_base + change, kModelBaseFloorFen, kModelBaseCapFen);
+  // Now and then applied late, from this month (perhaps already paid: the difference is then
+  // back-paid), when no list of the employer is being worked through.
+  const uint32_t this_month = MonthOfDate(today_);
+  if (PerMille(250) && Quiet(model.employer) && model.base_history.back().first <= this_month) {
+    return Make(ledger::ChangeAccountBase{.account = AccountId{*account},
+                                          .contribution_base = Fen{base},
+                                          .from_month = this_month},
+                "change account base late");
+  }
   return Make(ledger::ChangeAccountBase{.account = AccountId{*account},
                                         .contribution_base = Fen{base},
-                                        .from_month = NextMonth(MonthOfDate(today_))},
+                                        .from_month = NextMonth(this_month)},
               "change account base");
 }
 
@@ -1132,7 +1156,7 @@ std::optional<GeneratedCommand> CommandGenerator::Invalid(uint64_t variant) {
       const ModelEmployer& e = *model_.employer(*employer);
       const char* label = "";
       bool after_year_end = false;
-      switch (Below(15)) {
+      switch (Below(16)) {
         case 0:
           body.employer_amount.value += PerMille(500) ? 1 : -1;
           label = "allocate: employer side off by a fen";
@@ -1198,6 +1222,22 @@ std::optional<GeneratedCommand> CommandGenerator::Invalid(uint64_t variant) {
           after_year_end = true;
           label = "allocate: value-dated after the interest year";
           break;
+        case 14: {
+          // A back-payment beyond what is still due for the month (nothing, if it is paid).
+          if (plan.kind != RemittanceKind::kBackPayment) return std::nullopt;
+          const ModelAccount& a = *model_.account(line.account);
+          const auto paid = a.paid_base.find(line.month);
+          const int64_t due =
+              BaseFor(a, line.month) - (paid == a.paid_base.end() ? 0 : paid->second);
+          const int64_t base = std::max<int64_t>(due, 0) + 1 + static_cast<int64_t>(Below(5'000));
+          if (base > kModelBaseCapFen) return std::nullopt;
+          const auto [employer_rate, employee_rate] = RatesFor(e, line.month);
+          body.contribution_base = Fen{base};
+          body.employer_amount = Fen{ContributionFen(base, employer_rate)};
+          body.employee_amount = Fen{ContributionFen(base, employee_rate)};
+          label = "allocate: back-payment beyond what is due";
+          break;
+        }
         default: {
           // A line the list has no room for: a larger base than the list counted on, with
           // money enough in suspense for it.

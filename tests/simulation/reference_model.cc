@@ -151,6 +151,19 @@ uint32_t NextRegularMonth(const ModelEmployer& employer, uint32_t paid_up_to) {
   return month;
 }
 
+uint32_t NextDueMonth(const ModelEmployer& employer, const ModelAccount& account,
+                      uint32_t paid_up_to) {
+  uint32_t month = NextMonth(paid_up_to);
+  auto deferred = [&employer](uint32_t m) {
+    for (const ModelDeferral& d : employer.deferrals) {
+      if (d.from_month <= m && m <= d.to_month) return true;
+    }
+    return false;
+  };
+  while (deferred(month) || account.paid_base.contains(month)) month = NextMonth(month);
+  return month;
+}
+
 int64_t ContributionFen(int64_t base_fen, uint32_t rate_ppm) {
   // At most 2 871 600 × 120 000: far inside int64.
   return (base_fen * rate_ppm + 500'000) / 1'000'000;
@@ -599,9 +612,10 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::AllocateContribution&
   if (c.month < list.from_month || c.month > list.to_month) {
     return Rejection::kMonthOutsideRemittance;
   }
-  // Regular months come one after the other for each account too (deferred ones skipped).
+  // Regular months come one after the other for each account too (deferred ones skipped, and
+  // months back-paid ahead of the sequence).
   if (regular && c.month != NextMonth(a.paid_up_to_month) &&
-      c.month != NextRegularMonth(e, a.paid_up_to_month)) {
+      c.month != NextDueMonth(e, a, a.paid_up_to_month)) {
     return Rejection::kPeriodOutOfSequence;
   }
   // Money value-dated after the account's open interest year waits for its settlement.
@@ -609,7 +623,12 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::AllocateContribution&
   // A regular line's base is the account's for that month, within floor and cap; a
   // back-payment line may carry only the shortfall of an under-paid month, so only the cap
   // binds it (and it must be positive).
+  // A month is paid once: a regular line needs nothing paid yet, a back-payment at most the
+  // base still due (the base in force less what is paid).
+  const auto paid = a.paid_base.find(c.month);
+  const int64_t paid_fen = paid == a.paid_base.end() ? 0 : paid->second;
   if (regular) {
+    if (paid_fen > 0) return Rejection::kMonthAlreadyPaid;
     if (c.contribution_base.value != BaseFor(a, c.month)) {
       return Rejection::kContributionBaseMismatch;
     }
@@ -618,6 +637,8 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::AllocateContribution&
     return Rejection::kAmountMustBePositive;
   } else if (c.contribution_base.value > kModelBaseCapFen) {
     return Rejection::kBaseAboveCap;
+  } else if (c.contribution_base.value > BaseFor(a, c.month) - paid_fen) {
+    return Rejection::kMonthAlreadyPaid;
   }
   // Each side is base × its rate for that month, rounded by itself (DOMAIN §2).
   const auto [employer_rate, employee_rate] = RatesFor(e, c.month);
@@ -643,12 +664,14 @@ void ReferenceModel::Effects(const ledger::AllocateContribution& c, uint32_t dat
   ++e.remittance->lines;
   a.balance_fen += due;
   a.fen_days += due * CountedDays(a.interest_year, date);
+  a.paid_base[c.month] += c.contribution_base.value;
   if (e.remittance->kind == RemittanceKind::kRegular) a.paid_up_to_month = c.month;
   Log(JournalEntry{.kind = JournalKind::kAllocation,
                    .date = date,
                    .employer = c.employer.value,
                    .account = c.account.value,
                    .amount_fen = due,
+                   .base_fen = c.contribution_base.value,
                    .month = c.month,
                    .regular = e.remittance->kind == RemittanceKind::kRegular,
                    .remittance_id = c.remittance_id});
@@ -759,6 +782,8 @@ void ReferenceModel::Effects(const ledger::ReverseRecord& c, uint32_t /*date*/,
     ModelAccount& a = accounts_.at(entry.account);
     a.balance_fen -= amount;
     a.fen_days -= amount * CountedDays(a.interest_year, entry.date);
+    // The month is short of the line's base again.
+    if ((a.paid_base[entry.month] -= entry.base_fen) == 0) a.paid_base.erase(entry.month);
     e.suspense_fen += amount;
     // The latest regular month is unpaid again; an earlier one stays counted.
     if (entry.regular && a.paid_up_to_month == entry.month) {

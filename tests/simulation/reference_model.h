@@ -21,10 +21,11 @@
 // line's base may be a shortfall; reversing a regular month steps the account back only if it
 // is the latest. Where the ledger departs from DOMAIN.md today, the model follows the ledger
 // so that the simulation keeps guarding everything else, and the departure is reported, not
-// modelled: a back-payment may pay a month already paid in full. (Rates and bases by month —
-// a change's from_month — are modelled: each month owes the rates and the base in force in
-// it; a base change from the latest change's month corrects it, an unsealing's base replaces
-// the months from its first month on.)
+// modelled: none today. (Rates and bases by month — a change's from_month — are modelled:
+// each month owes the rates and the base in force in it; a base change from the latest
+// change's month corrects it, an unsealing's base replaces the months from its first month
+// on. A month is paid once: a regular line pays a month with nothing paid, a back-payment at
+// most the base still due.)
 //
 // Not thread-safe; one simulation owns one model.
 #pragma once
@@ -111,6 +112,9 @@ struct ModelAccount {
   int64_t base_fen = 0;  // the latest base
   // (from month, base): the base in force from each month on, oldest first.
   std::vector<std::pair<uint32_t, int64_t>> base_history;
+  // The base paid for each month with anything paid (regular and back-payment lines, net of
+  // reversals).
+  std::map<uint32_t, int64_t> paid_base;
   int64_t balance_fen = 0;
   uint32_t paid_up_to_month = 0;  // yyyymm of the last regular month paid
   int32_t interest_year = 0;      // the open (unsettled) interest year, named by its July
@@ -128,7 +132,8 @@ struct JournalEntry {
   uint64_t employer = 0;
   uint64_t account = 0;
   int64_t amount_fen = 0;
-  uint32_t month = 0;  // allocations
+  int64_t base_fen = 0;  // allocations: the line's base
+  uint32_t month = 0;    // allocations
   bool regular = false;
   uint64_t remittance_id = 0;
   int32_t interest_year = 0;  // interest credits
@@ -258,6 +263,10 @@ std::pair<uint32_t, uint32_t> RatesFor(const ModelEmployer& employer, uint32_t m
 int64_t BaseFor(const ModelAccount& account, uint32_t month);
 // The first month after `paid_up_to` that no deferral covers.
 uint32_t NextRegularMonth(const ModelEmployer& employer, uint32_t paid_up_to);
+// The first month after `paid_up_to` that no deferral of `employer` covers and for which
+// `account` has nothing paid: what the account's next regular line pays.
+uint32_t NextDueMonth(const ModelEmployer& employer, const ModelAccount& account,
+                      uint32_t paid_up_to);
 // base × rate rounded half-up to the fen: (base × rate_ppm + 500 000) / 1 000 000.
 // REQUIRES: 0 <= base_fen <= kModelBaseCapFen.
 int64_t ContributionFen(int64_t base_fen, uint32_t rate_ppm);

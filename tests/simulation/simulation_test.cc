@@ -277,6 +277,22 @@ std::string CompareAccount(uint64_t id, const ledger::State& state, const Refere
   d.Field("balance", real->balance.value, want->balance_fen);
   d.Field("201 balance", book.Balance(GlAccount::kPersonalAccounts, id).value, -want->balance_fen);
   d.Field("paid up to", real->paid_up_to_month, want->paid_up_to_month);
+  // The months paid: the ledger's runs spelled out month by month.
+  std::map<uint32_t, int64_t> paid;
+  for (const ledger::PaidRun& run : real->paid_runs) {
+    for (uint32_t month = run.from_month; month <= run.to_month; month = NextMonth(month)) {
+      paid[month] = run.base.value;
+    }
+  }
+  if (paid != want->paid_base) {
+    for (const auto& [month, base] : paid) {
+      const auto it = want->paid_base.find(month);
+      d.Field("paid base", base, it == want->paid_base.end() ? int64_t{0} : it->second);
+    }
+    for (const auto& [month, base] : want->paid_base) {
+      if (!paid.contains(month)) d.Field("paid base", int64_t{0}, base);
+    }
+  }
   if (!real->interest.has_value()) {
     d.Note("no interest accumulator");
   } else {
@@ -556,7 +572,7 @@ class Simulation {
     for (const auto& [id, account] : model_.accounts()) {
       const ModelEmployer& employer = *model_.employer(account.employer);
       if (account.status == ModelStatus::kNormal && employer.status == ModelStatus::kNormal &&
-          NextRegularMonth(employer, account.paid_up_to_month) <= employer.paid_up_to_month) {
+          NextDueMonth(employer, account, account.paid_up_to_month) <= employer.paid_up_to_month) {
         ++behind;
       }
     }

@@ -118,6 +118,9 @@ class City {
   void PayMonth(SimEmployer& employer, Month month, Month first) {
     const uint32_t first_day = month.FirstDay().yyyymmdd();
     const uint32_t payday = first_day + 14;  // the 15th
+    // Back-payments: last month's shortfall, for a few accounts whose base was raised late —
+    // from last month, already paid on the old base (补缴 of the difference).
+    std::vector<ledger::AllocateContribution> back;
     for (SimAccount& account : employer.accounts) {
       if (account.sealed) continue;
       if (PerMille(options_.seals_per_mille)) {
@@ -126,21 +129,17 @@ class City {
       } else if (PerMille(options_.base_changes_per_mille)) {
         account.base = RandomBase();
         Emit(first_day, ledger::ChangeAccountBase{account.id, account.base, month.yyyymm()});
+      } else if (month > first && PerMille(options_.back_payments_per_mille)) {
+        const Fen raise{10'000 + static_cast<int64_t>(Below(90'000))};
+        if (account.base + raise > kBaseCap) continue;
+        account.base += raise;
+        Emit(first_day, ledger::ChangeAccountBase{account.id, account.base, month.Prev().yyyymm()});
+        back.push_back(Line(employer, 0, account, month.Prev(), raise));
       }
     }
     std::vector<ledger::AllocateContribution> lines;
     for (const SimAccount& account : employer.accounts) {
       if (!account.sealed) lines.push_back(Line(employer, 0, account, month, account.base));
-    }
-    // Back-payments: a shortfall of an earlier month, for a few accounts.
-    std::vector<ledger::AllocateContribution> back;
-    if (month > first) {
-      for (const SimAccount& account : employer.accounts) {
-        if (!account.sealed && PerMille(options_.back_payments_per_mille)) {
-          back.push_back(Line(employer, 0, account, month.Prev(),
-                              Fen{10'000 + static_cast<int64_t>(Below(90'000))}));
-        }
-      }
     }
     PayList(employer, lines, ledger::RemittanceKind::kRegular, month, month, payday);
     PayList(employer, back, ledger::RemittanceKind::kBackPayment, month.Prev(), month.Prev(),
@@ -189,6 +188,7 @@ class City {
   }
 
   static constexpr ledger::RoundingRule kRounding = ledger::RoundingRule::kHalfUpToFen;
+  static constexpr Fen kBaseCap{2'871'600};       // the default policy's cap, as RandomBase's
   static constexpr size_t kChunkAccounts = 1000;  // ledger/limits.h kSettlementChunkAccountsMax
 
   const CityOptions& options_;

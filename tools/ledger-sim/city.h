@@ -2,7 +2,8 @@
 //
 // Employers and their employees' accounts, then an interest year of monthly remittances —
 // bank receipt, regular list, one line per normal account, completion — with base changes,
-// seals and back-payments sprinkled in, and the 30 June settlement in chunks. Every command is
+// seals and back-payments sprinkled in (a base raised late, from the month before, and that
+// month's difference back-paid), and the 30 June settlement in chunks. Every command is
 // valid against the default policy when applied in order to an empty ledger, so the
 // generated city doubles as a workload (benchmarks, the demo) and as an end-to-end test.
 // Same options, same seed -> the same commands, byte for byte.
@@ -21,7 +22,7 @@ struct CityOptions {
   uint32_t accounts_per_employer = 40;  // each employer gets 1 .. 2 × this, seeded
   uint32_t months = 12;                 // of the interest year, from July; 12 ends with 30 June
   int32_t interest_year = 2022;         // 2022-07-01 .. 2023-06-30
-  // Per thousand accounts and month: a base change, a seal, a back-payment line.
+  // Per thousand accounts and month: a base change, a seal, a late base raise back-paid.
   uint32_t base_changes_per_mille = 20;
   uint32_t seals_per_mille = 5;
   uint32_t back_payments_per_mille = 10;
