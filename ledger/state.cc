@@ -372,16 +372,19 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
             account.interest->Apply(CountedFrom(account, original_date), -amount);
             AddPaidBase(account.paid_runs, allocation->month, -allocation->contribution_base);
             employer.suspense += amount;  // back in suspense, for the corrected allocation
-            // The latest regular month reversed is no longer paid; an earlier one stays
-            // counted and is made good by a back-payment.
-            if (allocation->kind == RemittanceKind::kRegular &&
-                account.paid_up_to_month == allocation->month) {
-              account.paid_up_to_month = MonthBefore(allocation->month);
-            }
+            // While its list is open the line reopens, and the account's latest regular month
+            // steps back so that the corrected line can follow. Once the list is completed
+            // the month stays in the sequence of both the employer and the account (neither
+            // steps back: the employer's next list would skip the account, or the account its
+            // employer's) and is unpaid again: a back-payment makes it good.
             if (employer.remittance.has_value() &&
                 employer.remittance->remittance_id == allocation->remittance_id) {
-              employer.remittance->allocated -= amount;  // its list is open: the line reopens
+              employer.remittance->allocated -= amount;
               --employer.remittance->allocations;
+              if (allocation->kind == RemittanceKind::kRegular &&
+                  account.paid_up_to_month == allocation->month) {
+                account.paid_up_to_month = MonthBefore(allocation->month);
+              }
             }
             ++account.version;
           } else if (const auto* interest =

@@ -834,6 +834,66 @@ TEST_SUITE("ledger") {
     HPF_CHECK_REJECTS(Rejection::kMonthAlreadyPaid, state, At(20220715, Line(1, kAlice, 202207)));
   }
 
+  TEST_CASE("Reversal: a completed list's last month is unpaid again, and paid again") {
+    // Given July paid for Alice and Bob by one list, completed: both are paid up to 2022-07.
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme), Open(kBob, kAcme)});
+    Apply(state, 20220715, Receipt(Fen{192'000 * 2}));
+    Apply(state, 20220715, Regular(1, 202207, 202207, Fen{192'000 * 2}));
+    const std::vector<Fact> alice_july = Apply(state, 20220715, Line(1, kAlice, 202207));
+    Apply(state, 20220715, Line(1, kBob, 202207));
+    Apply(state, 20220715, CompleteRemittance{1, kAcme});
+    // When Alice's July is reversed (红冲).
+    Apply(state, 20220720,
+          ReverseRecord{.position = 9, .target = TargetOf(alice_july[0], 20220715)});
+    // Then the money is back in suspense and July is unpaid for Alice; neither she nor the
+    // employer steps back, so the August list still takes both of them.
+    const AccountState& alice = *state.account(kAlice);
+    CHECK(alice.balance == Fen{0});
+    CHECK(PaidBaseFor(alice, 202207) == Fen{0});
+    CHECK(alice.paid_up_to_month == 202207);
+    CHECK(state.employer(kAcme)->paid_up_to_month == 202207);
+    CHECK(state.employer(kAcme)->suspense == Fen{192'000});
+    CHECK(NextDueMonth(*state.employer(kAcme), alice) == 202208);
+    Apply(state, 20220815, Receipt(Fen{192'000 * 2}));
+    Apply(state, 20220815, Regular(2, 202208, 202208, Fen{192'000 * 2}));
+    Apply(state, 20220815, Line(2, kAlice, 202208));
+    Apply(state, 20220815, Line(2, kBob, 202208));
+    Apply(state, 20220815, CompleteRemittance{2, kAcme});
+    // July is made good by a back-payment, once.
+    OpenRemittance back = Regular(3, 202207, 202207, Fen{192'000});
+    back.kind = RemittanceKind::kBackPayment;
+    Apply(state, 20220820, back);
+    Apply(state, 20220820, Line(3, kAlice, 202207));
+    HPF_CHECK_REJECTS(Rejection::kMonthAlreadyPaid, state, At(20220820, Line(3, kAlice, 202207)));
+    Apply(state, 20220820, CompleteRemittance{3, kAcme});
+    CHECK(state.account(kAlice)->balance == Fen{192'000 * 2});
+    CHECK(state.account(kAlice)->paid_runs == std::vector<PaidRun>{{202207, 202208, Fen{800'000}}});
+    CHECK(state.employer(kAcme)->suspense == Fen{0});
+  }
+
+  TEST_CASE("Reversal: a month in the middle of a run splits it, and paying it joins it again") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    Apply(state, 20220915, Receipt(Fen{192'000 * 3}));
+    Apply(state, 20220915, Regular(1, 202207, 202209, Fen{192'000 * 3}));
+    Apply(state, 20220915, Line(1, kAlice, 202207));
+    const std::vector<Fact> august = Apply(state, 20220915, Line(1, kAlice, 202208));
+    Apply(state, 20220915, Line(1, kAlice, 202209));
+    Apply(state, 20220915, CompleteRemittance{1, kAcme});
+    CHECK(state.account(kAlice)->paid_runs == std::vector<PaidRun>{{202207, 202209, Fen{800'000}}});
+    Apply(state, 20220920, ReverseRecord{.position = 8, .target = TargetOf(august[0], 20220915)});
+    CHECK(state.account(kAlice)->paid_runs ==
+          std::vector<PaidRun>{{202207, 202207, Fen{800'000}}, {202209, 202209, Fen{800'000}}});
+    OpenRemittance back = Regular(2, 202208, 202208, Fen{192'000});
+    back.kind = RemittanceKind::kBackPayment;
+    Apply(state, 20220921, back);
+    Apply(state, 20220921, LineOn(2, 202208, Fen{300'000}));  // a part first
+    CHECK(state.account(kAlice)->paid_runs == std::vector<PaidRun>{{202207, 202207, Fen{800'000}},
+                                                                   {202208, 202208, Fen{300'000}},
+                                                                   {202209, 202209, Fen{800'000}}});
+    Apply(state, 20220921, LineOn(2, 202208, Fen{500'000}));
+    CHECK(state.account(kAlice)->paid_runs == std::vector<PaidRun>{{202207, 202209, Fen{800'000}}});
+  }
+
   // Must stay the last case of the suite (doctest runs cases in file order by default).
   TEST_CASE("Rejection: every value has a case above that triggers it") {
     if (Seen().empty()) {

@@ -772,9 +772,9 @@ ledger::ReverseRecord CommandGenerator::Reversal(uint64_t position) {
 std::optional<GeneratedCommand> CommandGenerator::ReverseSomething() {
   // What a reversal may upset is an open list: its line is allocated again right away (the
   // corrected record follows), so only lines that can be: a back-payment line, or a regular
-  // line that is its account's latest month. A completed list's latest regular month is
-  // reversed only now and then: the account then stays behind its employer for good.
-  const bool allow_latest_completed = PerMille(50);
+  // line that is its account's latest month. A completed list's line leaves its month unpaid,
+  // for a later back-payment; only a month back-paid ahead of the account's sequence can change
+  // what its employer's next regular list holds, so that one waits for a quiet employer.
   const auto position = PickRecord([&](uint64_t, const JournalEntry& entry) {
     if (entry.reversed) return false;
     if (entry.kind == JournalKind::kReceipt || entry.kind == JournalKind::kInterest) return true;
@@ -789,7 +789,7 @@ std::optional<GeneratedCommand> CommandGenerator::ReverseSomething() {
       return info.plan && info.plan->opened && info.plan->remittance_id == entry.remittance_id &&
              (!entry.regular || latest);
     }
-    return !latest || (allow_latest_completed && Quiet(account->employer));
+    return entry.month <= account->paid_up_to_month || Quiet(account->employer);
   });
   if (!position) return std::nullopt;
   GeneratedCommand generated = Make(Reversal(*position), "reverse a money record");

@@ -46,8 +46,8 @@ class CommandGenerator {
   // Employers whose unfinished remittance list can no longer be completed (no command
   // cancels a list): they never remit again. Expected to stay 0.
   size_t stuck_employers() const;
-  // Reversals of an account's latest regular month after its list was completed: the account
-  // is then behind its employer for good (see the report in simulation_test.cc).
+  // Reversals of an account's latest regular month after its list was completed: the month is
+  // unpaid again, for a back-payment, and the account stays in step with its employer.
   uint64_t latest_month_reversals() const { return latest_month_reversals_; }
   // Why the first few stuck employers got stuck.
   const std::vector<std::string>& stuck_notes() const { return stuck_notes_; }

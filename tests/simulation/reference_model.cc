@@ -785,14 +785,16 @@ void ReferenceModel::Effects(const ledger::ReverseRecord& c, uint32_t /*date*/,
     // The month is short of the line's base again.
     if ((a.paid_base[entry.month] -= entry.base_fen) == 0) a.paid_base.erase(entry.month);
     e.suspense_fen += amount;
-    // The latest regular month is unpaid again; an earlier one stays counted.
-    if (entry.regular && a.paid_up_to_month == entry.month) {
-      a.paid_up_to_month = PrevMonth(entry.month);
-    }
-    // A line of a list still open reopens.
+    // A line of a list still open reopens, and if it paid the account's latest regular month
+    // the account steps back to pay it again. Once the list is completed nothing steps back
+    // (the account would fall behind its employer): the month is simply unpaid, for a
+    // back-payment.
     if (e.remittance.has_value() && e.remittance->id == entry.remittance_id) {
       e.remittance->allocated_fen -= amount;
       --e.remittance->lines;
+      if (entry.regular && a.paid_up_to_month == entry.month) {
+        a.paid_up_to_month = PrevMonth(entry.month);
+      }
     }
   } else {
     // The credit was value-dated 1 July after its year.

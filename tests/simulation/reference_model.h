@@ -18,8 +18,10 @@
 //
 // Where DOMAIN.md is silent the model takes the ledger's documented decision (ledger/README.md):
 // money value-dated in a settled year counts from the open year's first day; a back-payment
-// line's base may be a shortfall; reversing a regular month steps the account back only if it
-// is the latest. Where the ledger departs from DOMAIN.md today, the model follows the ledger
+// line's base may be a shortfall; reversing a regular line steps the account back only while
+// its list is open and the month is the account's latest (once the list is completed the
+// month is unpaid, for a back-payment). Where the ledger departs from DOMAIN.md today, the
+// model follows the ledger
 // so that the simulation keeps guarding everything else, and the departure is reported, not
 // modelled: none today. (Rates and bases by month — a change's from_month — are modelled:
 // each month owes the rates and the base in force in it; a base change from the latest
