@@ -39,6 +39,13 @@ void Detach(State& state, AccountState& account) {
   --employer.normal_accounts;
 }
 
+// An account attached to `employer` from the month after `paid_up_to` on joins its regular
+// sequence: it is paid up to the employer's paid-up-to month at least, for the employer's
+// next list to take it; the months it owes before that are back-paid (补缴).
+uint32_t JoinedSequence(const EmployerState& employer, uint32_t paid_up_to) {
+  return std::max(paid_up_to, employer.paid_up_to_month);
+}
+
 // Months in state are valid months (Decide checked them): plain arithmetic suffices.
 uint32_t NextMonthOf(uint32_t yyyymm) {
   return yyyymm % 100 == 12 ? (yyyymm / 100 + 1) * 100 + 1 : yyyymm + 1;
@@ -251,7 +258,8 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
                           .status = AccountStatus::kNormal,
                           .employer = f.terms.employer,
                           .contribution_base = f.terms.contribution_base,
-                          .paid_up_to_month = MonthBefore(f.terms.first_contribution_month),
+                          .paid_up_to_month = JoinedSequence(
+                              employer, MonthBefore(f.terms.first_contribution_month)),
                           .interest = InterestAccumulator(InterestYearOf(effective_date),
                                                           policy.personal_rate_table(), Fen{0}),
                           .base_changes = {BaseChange{f.terms.first_contribution_month,
@@ -289,9 +297,11 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           });
           account.base_changes.push_back(
               BaseChange{f.first_contribution_month, f.contribution_base});
-          account.paid_up_to_month =
-              std::max(account.paid_up_to_month, MonthBefore(f.first_contribution_month));
-          ++EmployerOf(state, f.employer).normal_accounts;
+          EmployerState& employer = EmployerOf(state, f.employer);
+          account.paid_up_to_month = JoinedSequence(
+              employer,
+              std::max(account.paid_up_to_month, MonthBefore(f.first_contribution_month)));
+          ++employer.normal_accounts;
           ++account.version;
         } else if constexpr (std::is_same_v<F, AccountFrozen>) {
           AccountState& account = AccountOf(state, f.account);

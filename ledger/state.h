@@ -107,7 +107,12 @@ struct AccountState {
   EmployerId employer;
   Fen contribution_base;  // the last entry of base_changes
   Fen balance;
-  uint32_t paid_up_to_month = 0;  // yyyymm of the last regular contribution allocated
+  // yyyymm: where the account's regular sequence stands — the last regular month allocated,
+  // or the month before it joined its employer's sequence (its first month, or the month
+  // after the employer's paid-up-to month if that is later: it joins the employer's next
+  // list). Months up to it may still be unpaid (deferred, reversed once their list was
+  // completed, owed from before it joined): paid_runs says which months are paid.
+  uint32_t paid_up_to_month = 0;
   // The 积数 of the interest year not yet settled (DOMAIN §3); its balance equals `balance`.
   std::optional<InterestAccumulator> interest;
   // The base by month, oldest first, from_month strictly increasing; the first is the

@@ -894,6 +894,44 @@ TEST_SUITE("ledger") {
     CHECK(state.account(kAlice)->paid_runs == std::vector<PaidRun>{{202207, 202209, Fen{800'000}}});
   }
 
+  TEST_CASE("OpenAccount, UnsealAccount: an account joins its employer's sequence") {
+    // Given the employer paid up to 2022-07.
+    State state = StateAfter({Register(kAcme), Register(kBeta), Open(kAlice, kAcme)});
+    PayMonth(state, 1, 202207, 20220715, Fen{800'000}, RemittanceKind::kRegular, Policy());
+    REQUIRE(state.employer(kAcme)->paid_up_to_month == 202207);
+    // When Bob is opened from 2022-06 (registered late), he joins the employer's sequence:
+    // the August list takes him, and June and July are his to back-pay.
+    OpenAccount late = Open(kBob, kAcme);
+    late.first_contribution_month = 202206;
+    Apply(state, 20220801, late);
+    CHECK(state.account(kBob)->paid_up_to_month == 202207);
+    CHECK(NextDueMonth(*state.employer(kAcme), *state.account(kBob)) == 202208);
+    Apply(state, 20220815, Receipt(Fen{192'000 * 4}));
+    Apply(state, 20220815, Regular(2, 202208, 202208, Fen{192'000 * 2}));
+    for (const AccountId account : {kAlice, kBob}) {
+      Apply(state, 20220815, Line(2, account, 202208));
+    }
+    Apply(state, 20220815, CompleteRemittance{2, kAcme});
+    OpenRemittance back = Regular(3, 202206, 202207, Fen{192'000 * 2});
+    back.kind = RemittanceKind::kBackPayment;
+    Apply(state, 20220820, back);
+    Apply(state, 20220820, Line(3, kBob, 202206));
+    Apply(state, 20220820, Line(3, kBob, 202207));
+    Apply(state, 20220820, CompleteRemittance{3, kAcme});
+    CHECK(state.account(kBob)->paid_runs == std::vector<PaidRun>{{202206, 202208, Fen{800'000}}});
+    // A first month after the employer's is kept: the account waits for it.
+    OpenAccount ahead = Open(AccountId{1003}, kAcme);
+    ahead.first_contribution_month = 202211;
+    Apply(state, 20220901, ahead);
+    CHECK(state.account(AccountId{1003})->paid_up_to_month == 202210);
+    // Unsealed into an employer paid further than its first month: the same.
+    Apply(state, 20220902, SealAccount{kAlice});
+    State moved = state;
+    moved.employers[kBeta].paid_up_to_month = 202209;  // Beta's lists are not this test's
+    Apply(moved, 20220903, UnsealAccount{kAlice, kBeta, Fen{800'000}, 202208});
+    CHECK(moved.account(kAlice)->paid_up_to_month == 202209);
+  }
+
   // Must stay the last case of the suite (doctest runs cases in file order by default).
   TEST_CASE("Rejection: every value has a case above that triggers it") {
     if (Seen().empty()) {

@@ -544,12 +544,19 @@ std::optional<GeneratedCommand> CommandGenerator::HireEmployee() {
   if (!employer) return std::nullopt;
   const ModelEmployer& model = *model_.employer(*employer);
   const uint64_t id = next_account_++;
+  // Mostly from the employer's next month; now and then registered late, from a month the
+  // employer has paid already (the account joins the next list and back-pays the months
+  // before).
+  uint32_t first = NextMonth(model.paid_up_to_month);
+  for (uint64_t late = PerMille(100) ? 1 + Below(3) : 0; late > 0; --late) {
+    first = PrevMonth(first);
+  }
   return Make(ledger::OpenAccount{.account = AccountId{id},
                                   .employer = EmployerId{*employer},
                                   .person_id = id,
                                   .contribution_base = Fen{RandomBase()},
-                                  .first_contribution_month = NextMonth(model.paid_up_to_month)},
-              "open account");
+                                  .first_contribution_month = first},
+              first <= model.paid_up_to_month ? "open account late" : "open account");
 }
 
 std::optional<GeneratedCommand> CommandGenerator::ChangeBase() {

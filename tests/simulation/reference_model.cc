@@ -413,7 +413,10 @@ void ReferenceModel::Effects(const ledger::OpenAccount& c, uint32_t date,
       .base_fen = c.contribution_base.value,
       .base_history = {{c.first_contribution_month, c.contribution_base.value}},
       .balance_fen = 0,
-      .paid_up_to_month = PrevMonth(c.first_contribution_month),
+      // It joins its employer's sequence: never behind the employer's paid-up-to month (the
+      // months it owes before are back-paid).
+      .paid_up_to_month = std::max(PrevMonth(c.first_contribution_month),
+                                   employer(c.employer.value)->paid_up_to_month),
       .interest_year = InterestYearOf(date),  // opened during the year, from nothing
       .fen_days = 0,
   };
@@ -480,8 +483,9 @@ void ReferenceModel::Effects(const ledger::UnsealAccount& c, uint32_t /*date*/,
     a.base_history.pop_back();
   }
   a.base_history.emplace_back(c.first_contribution_month, c.contribution_base.value);
-  // Never back: months already paid stay paid.
-  a.paid_up_to_month = std::max(a.paid_up_to_month, PrevMonth(c.first_contribution_month));
+  // Never back: months already paid stay paid; and never behind the new employer.
+  a.paid_up_to_month = std::max({a.paid_up_to_month, PrevMonth(c.first_contribution_month),
+                                 employer(c.employer.value)->paid_up_to_month});
 }
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::FreezeAccount& c,

@@ -20,14 +20,15 @@
 // money value-dated in a settled year counts from the open year's first day; a back-payment
 // line's base may be a shortfall; reversing a regular line steps the account back only while
 // its list is open and the month is the account's latest (once the list is completed the
-// month is unpaid, for a back-payment). Where the ledger departs from DOMAIN.md today, the
-// model follows the ledger
-// so that the simulation keeps guarding everything else, and the departure is reported, not
-// modelled: none today. (Rates and bases by month — a change's from_month — are modelled:
-// each month owes the rates and the base in force in it; a base change from the latest
-// change's month corrects it, an unsealing's base replaces the months from its first month
-// on. A month is paid once: a regular line pays a month with nothing paid, a back-payment at
-// most the base still due.)
+// month is unpaid, for a back-payment). Rates and bases go by month: each month owes the rates
+// and the base in force in it; a base change from the latest change's month corrects it, an
+// unsealing's base replaces the months from its first month on. A month is paid once: a
+// regular line pays a month with nothing paid, a back-payment at most the base still due, and
+// an account's sequence skips months back-paid ahead of it. An account joins its employer's
+// sequence: never behind the employer's paid-up-to month when it is opened or unsealed.
+//
+// Where the ledger departs from DOMAIN.md, the model follows the ledger so that the simulation
+// keeps guarding everything else, and says so here: no departure is known today.
 //
 // Not thread-safe; one simulation owns one model.
 #pragma once
