@@ -13,7 +13,8 @@
 # kept under BUILD_DIR/fuzz-artifacts/<target>/. Exits 2 on bad usage or a missing binary.
 set -euo pipefail
 
-readonly TARGETS_ALL=(record_fuzz chunk_fuzz head_digest_fuzz state_delta_fuzz)
+readonly TARGETS_ALL=(record_fuzz chunk_fuzz head_digest_fuzz state_delta_fuzz command_json_fuzz
+  remittance_csv_fuzz)
 readonly RSS_LIMIT_MB=2048
 # One input taking longer than this is a hang (the decoders are linear in their input).
 readonly INPUT_TIMEOUT_S=10
