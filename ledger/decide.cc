@@ -17,6 +17,22 @@ namespace {
 constexpr size_t kNameBytesMax = 200;
 constexpr size_t kCodeBytesMax = 32;
 constexpr size_t kCreditCodeBytes = 18;
+// A note explains a correction in a sentence or two: 1 000 bytes is ~330 Chinese characters
+// in UTF-8.
+constexpr size_t kNoteBytesMax = 1000;
+
+bool KnownReason(ReversalReason reason) {
+  switch (reason) {
+    case ReversalReason::kWrongAmount:
+    case ReversalReason::kWrongAccount:
+    case ReversalReason::kWrongDate:
+    case ReversalReason::kDuplicate:
+    case ReversalReason::kBankReturned:
+    case ReversalReason::kOther:
+      return true;
+  }
+  return false;
+}
 
 std::string Percent(RatePpm rate) {
   return fmt::format("{}.{:02} %", rate.value / 10'000, (rate.value % 10'000) / 100);
@@ -32,6 +48,17 @@ Decision Accept(Fact fact) {
   return decision;
 }
 
+// Ids name entities from 1 on: 0 is what a field the client left out arrives as.
+std::optional<Decision> CheckIds(std::initializer_list<std::pair<std::string_view, uint64_t>> ids) {
+  for (const auto& [field, id] : ids) {
+    if (id == 0) {
+      return Reject(Rejection::kIdMustNotBeZero,
+                    fmt::format("{} must not be 0: ids start at 1", field));
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<Decision> CheckMonth(uint32_t yyyymm, std::string_view field) {
   if (!Month::FromYyyymm(yyyymm).has_value()) {
     return Reject(Rejection::kMonthInvalid,
@@ -45,6 +72,16 @@ std::optional<Decision> CheckText(std::string_view value, std::string_view field
   if (value.empty() || value.size() > bytes_max) {
     return Reject(Rejection::kTextFieldInvalid,
                   fmt::format("{} must be 1 to {} bytes, got {}", field, bytes_max, value.size()));
+  }
+  return std::nullopt;
+}
+
+// A text field that may be left empty, bounded all the same.
+std::optional<Decision> CheckOptionalText(std::string_view value, std::string_view field,
+                                          size_t bytes_max) {
+  if (value.size() > bytes_max) {
+    return Reject(Rejection::kTextFieldInvalid, fmt::format("{} may hold at most {} bytes, got {}",
+                                                            field, bytes_max, value.size()));
   }
   return std::nullopt;
 }
@@ -164,6 +201,7 @@ class Rules {
       : state_(state), policy_(policy), effective_(effective), date_(effective.ToIsoString()) {}
 
   Decision operator()(const RegisterEmployer& c) const {
+    if (auto r = CheckIds({{"employer id", c.employer.value}})) return *r;
     if (auto r = CheckFirstMonth(c.first_contribution_month)) return *r;
     if (auto r = CheckCreditCode(c.unified_social_credit_code)) return *r;
     if (auto r = CheckText(c.name, "name", kNameBytesMax)) return *r;
@@ -177,6 +215,7 @@ class Rules {
   }
 
   Decision operator()(const ChangeEmployerRates& c) const {
+    if (auto r = CheckIds({{"employer id", c.employer.value}})) return *r;
     if (auto r = CheckMonth(c.from_month, "from month")) return *r;
     if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
     const RateChange& latest = state_.employer(c.employer)->rate_changes.back();
@@ -191,6 +230,7 @@ class Rules {
   }
 
   Decision operator()(const GrantRateReduction& c) const {
+    if (auto r = CheckIds({{"employer id", c.employer.value}})) return *r;
     if (auto r = CheckPeriod(c.from_month, c.to_month)) return *r;
     if (auto r = CheckText(c.approval_reference, "approval reference", kNameBytesMax)) return *r;
     if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
@@ -221,6 +261,7 @@ class Rules {
   }
 
   Decision operator()(const GrantDeferral& c) const {
+    if (auto r = CheckIds({{"employer id", c.employer.value}})) return *r;
     if (auto r = CheckPeriod(c.from_month, c.to_month)) return *r;
     if (auto r = CheckText(c.approval_reference, "approval reference", kNameBytesMax)) return *r;
     if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
@@ -242,18 +283,21 @@ class Rules {
   }
 
   Decision operator()(const SealEmployer& c) const {
+    if (auto r = CheckIds({{"employer id", c.employer.value}})) return *r;
     if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
     if (auto r = CheckEmployerEmpty(c.employer)) return *r;
     return Accept(EmployerSealed{c.employer});
   }
 
   Decision operator()(const CloseEmployer& c) const {
+    if (auto r = CheckIds({{"employer id", c.employer.value}})) return *r;
     if (auto r = FindEmployerNotClosed(c.employer)) return *r;
     if (auto r = CheckEmployerEmpty(c.employer)) return *r;
     return Accept(EmployerClosed{c.employer});
   }
 
   Decision operator()(const ReopenEmployer& c) const {
+    if (auto r = CheckIds({{"employer id", c.employer.value}})) return *r;
     if (auto r = CheckFirstMonth(c.first_contribution_month)) return *r;
     if (auto r = FindEmployerNotClosed(c.employer)) return *r;
     const EmployerState& employer = *state_.employer(c.employer);
@@ -270,6 +314,10 @@ class Rules {
   }
 
   Decision operator()(const OpenAccount& c) const {
+    if (auto r = CheckIds({{"account id", c.account.value},
+                           {"employer id", c.employer.value},
+                           {"person id", c.person_id}}))
+      return *r;
     if (auto r = CheckFirstMonth(c.first_contribution_month)) return *r;
     if (state_.account(c.account) != nullptr) {
       return Reject(Rejection::kAccountAlreadyOpen,
@@ -281,6 +329,7 @@ class Rules {
   }
 
   Decision operator()(const ChangeAccountBase& c) const {
+    if (auto r = CheckIds({{"account id", c.account.value}})) return *r;
     if (auto r = CheckMonth(c.from_month, "from month")) return *r;
     const AccountState* account = nullptr;
     if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
@@ -304,6 +353,7 @@ class Rules {
   }
 
   Decision operator()(const SealAccount& c) const {
+    if (auto r = CheckIds({{"account id", c.account.value}})) return *r;
     const AccountState* account = nullptr;
     if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
     if (account->status != AccountStatus::kNormal) {
@@ -314,6 +364,8 @@ class Rules {
   }
 
   Decision operator()(const UnsealAccount& c) const {
+    if (auto r = CheckIds({{"account id", c.account.value}, {"employer id", c.employer.value}}))
+      return *r;
     if (auto r = CheckFirstMonth(c.first_contribution_month)) return *r;
     const AccountState* account = nullptr;
     if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
@@ -328,6 +380,7 @@ class Rules {
   }
 
   Decision operator()(const FreezeAccount& c) const {
+    if (auto r = CheckIds({{"account id", c.account.value}})) return *r;
     if (auto r = CheckText(c.court_order_reference, "court order reference", kNameBytesMax)) {
       return *r;
     }
@@ -342,6 +395,7 @@ class Rules {
   }
 
   Decision operator()(const UnfreezeAccount& c) const {
+    if (auto r = CheckIds({{"account id", c.account.value}})) return *r;
     if (auto r = CheckText(c.court_order_reference, "court order reference", kNameBytesMax)) {
       return *r;
     }
@@ -356,6 +410,7 @@ class Rules {
   }
 
   Decision operator()(const CloseAccount& c) const {
+    if (auto r = CheckIds({{"account id", c.account.value}})) return *r;
     const AccountState* account = nullptr;
     if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
     if (account->frozen) {
@@ -372,6 +427,8 @@ class Rules {
   }
 
   Decision operator()(const RecordBankReceipt& c) const {
+    if (auto r = CheckIds({{"employer id", c.employer.value}, {"deposit id", c.deposit_id}}))
+      return *r;
     if (auto r = CheckText(c.bank_code, "bank code", kCodeBytesMax)) return *r;
     if (auto r = CheckText(c.bank_reference, "bank reference", kNameBytesMax)) return *r;
     if (auto r = CheckAmount(c.amount, "receipt amount")) return *r;
@@ -380,6 +437,14 @@ class Rules {
   }
 
   Decision operator()(const OpenRemittance& c) const {
+    if (auto r = CheckIds({{"remittance id", c.remittance_id}, {"employer id", c.employer.value}}))
+      return *r;
+    if (c.kind != RemittanceKind::kRegular && c.kind != RemittanceKind::kBackPayment) {
+      return Reject(Rejection::kCodeInvalid,
+                    fmt::format("remittance kind {} is not 1 (regular, 汇缴) or 2 (back-payment, "
+                                "补缴)",
+                                static_cast<int>(c.kind)));
+    }
     if (auto r = CheckPeriod(c.from_month, c.to_month)) return *r;
     if (auto r = CheckText(c.list_reference, "list reference", kNameBytesMax)) return *r;
     if (auto r = CheckAmount(c.total, "list total")) return *r;
@@ -422,6 +487,10 @@ class Rules {
   }
 
   Decision operator()(const AllocateContribution& c) const {
+    if (auto r = CheckIds({{"remittance id", c.remittance_id},
+                           {"employer id", c.employer.value},
+                           {"account id", c.account.value}}))
+      return *r;
     if (auto r = CheckMonth(c.month, "contribution month")) return *r;
     // Bounded before they are added: the sum of two untrusted int64 must not overflow (found
     // by the simulation: INT64_MAX + 1 aborted in Decide).
@@ -553,6 +622,8 @@ class Rules {
   }
 
   Decision operator()(const CompleteRemittance& c) const {
+    if (auto r = CheckIds({{"remittance id", c.remittance_id}, {"employer id", c.employer.value}}))
+      return *r;
     if (auto r = FindEmployerNotClosed(c.employer)) return *r;
     const EmployerState& employer = *state_.employer(c.employer);
     if (!employer.remittance.has_value() || employer.remittance->remittance_id != c.remittance_id) {
@@ -593,6 +664,9 @@ class Rules {
                     fmt::format("a settlement names 1 to {} accounts, got {}",
                                 kSettlementChunkAccountsMax, c.accounts.size()));
     }
+    for (const AccountId id : c.accounts) {
+      if (auto r = CheckIds({{"account id", id.value}})) return *r;
+    }
     std::set<AccountId> seen;
     Decision decision;
     for (const AccountId id : c.accounts) {
@@ -625,6 +699,16 @@ class Rules {
   }
 
   Decision operator()(const ReverseRecord& c) const {
+    if (!KnownReason(c.reason)) {
+      return Reject(Rejection::kCodeInvalid,
+                    fmt::format("reversal reason {} is not one of 1-5 or 99 (wrong amount, "
+                                "account, date, duplicate, returned by the bank, other)",
+                                static_cast<int>(c.reason)));
+    }
+    if (auto r = CheckOptionalText(c.note, "note", kNoteBytesMax)) return *r;
+    if (auto r = CheckOptionalText(c.approval_reference, "approval reference", kNameBytesMax)) {
+      return *r;
+    }
     if (c.target == nullptr) {
       return Reject(Rejection::kReversalTargetNotFound,
                     fmt::format("there is no committed record at position {}", c.position));

@@ -21,6 +21,10 @@ std::string_view RejectionCode(Rejection rejection) {
       return "amount_exceeds_limit";
     case Rejection::kPeriodInvalid:
       return "period_invalid";
+    case Rejection::kIdMustNotBeZero:
+      return "id_must_not_be_zero";
+    case Rejection::kCodeInvalid:
+      return "code_invalid";
     case Rejection::kEmployerAlreadyRegistered:
       return "employer_already_registered";
     case Rejection::kEmployerNotFound:

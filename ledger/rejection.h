@@ -25,6 +25,8 @@ enum class Rejection : uint16_t {
   kAmountMustBePositive = 106,   // money amounts are > 0 fen
   kAmountExceedsLimit = 107,     // above the per-command ceiling (ledger/limits.h)
   kPeriodInvalid = 108,          // from month after to month
+  kIdMustNotBeZero = 109,        // entity ids start at 1 (0 is a field left out)
+  kCodeInvalid = 110,            // a coded field (a kind, a reason) holds none of its codes
 
   // --- employers (200s) ---
   kEmployerAlreadyRegistered = 201,

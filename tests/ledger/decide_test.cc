@@ -932,6 +932,50 @@ TEST_SUITE("ledger") {
     CHECK(moved.account(kAlice)->paid_up_to_month == 202209);
   }
 
+  TEST_CASE("Decide: every entity id is 1 or more, and checked before anything else") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme), Receipt(Fen{192'000}),
+                              Regular(1, 202207, 202207, Fen{192'000})});
+    const EmployerId no_employer{0};
+    const AccountId no_account{0};
+    RegisterEmployer register_zero = Register(no_employer);
+    register_zero.first_contribution_month = 0;  // a bad month too: the id is named first
+    HPF_CHECK_REJECTS(Rejection::kIdMustNotBeZero, state, register_zero);
+    HPF_CHECK_REJECTS(Rejection::kIdMustNotBeZero, state, SealEmployer{no_employer});
+    HPF_CHECK_REJECTS(Rejection::kIdMustNotBeZero, state, Open(no_account, kAcme));
+    OpenAccount no_person = Open(kBob, kAcme);
+    no_person.person_id = 0;
+    HPF_CHECK_REJECTS(Rejection::kIdMustNotBeZero, state, no_person);
+    HPF_CHECK_REJECTS(Rejection::kIdMustNotBeZero, state,
+                      UnsealAccount{kAlice, no_employer, Fen{800'000}, 202208});
+    RecordBankReceipt no_deposit = Receipt(Fen{100});
+    no_deposit.deposit_id = 0;
+    HPF_CHECK_REJECTS(Rejection::kIdMustNotBeZero, state, no_deposit);
+    HPF_CHECK_REJECTS(Rejection::kIdMustNotBeZero, state, Line(0, kAlice, 202207));
+    HPF_CHECK_REJECTS(Rejection::kIdMustNotBeZero, state, Line(1, no_account, 202207));
+    HPF_CHECK_REJECTS(Rejection::kIdMustNotBeZero, state, CompleteRemittance{0, kAcme});
+    HPF_CHECK_REJECTS(Rejection::kIdMustNotBeZero, state,
+                      At(20230630, SettleInterest{2022, {kAlice, no_account}}));
+  }
+
+  TEST_CASE("Decide: a coded field holds one of its codes; a note and approval are bounded") {
+    State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
+    OpenRemittance list = Regular(1, 202207, 202207, Fen{192'000});
+    list.kind = static_cast<RemittanceKind>(3);
+    HPF_CHECK_REJECTS(Rejection::kCodeInvalid, state, list);
+    const std::vector<Fact> receipt = Apply(state, 20220715, Receipt(Fen{192'000}));
+    ReverseRecord reversal{.position = 5, .target = TargetOf(receipt[0], 20220715)};
+    reversal.reason = static_cast<ReversalReason>(0);
+    HPF_CHECK_REJECTS(Rejection::kCodeInvalid, state, At(20220720, reversal));
+    reversal.reason = ReversalReason::kDuplicate;
+    reversal.note.assign(1001, 'n');
+    HPF_CHECK_REJECTS(Rejection::kTextFieldInvalid, state, At(20220720, reversal));
+    reversal.note.assign(1000, 'n');
+    reversal.approval_reference.assign(201, 'a');
+    HPF_CHECK_REJECTS(Rejection::kTextFieldInvalid, state, At(20220720, reversal));
+    reversal.approval_reference.assign(200, 'a');
+    CHECK(Decide(state, At(20220720, reversal), Policy()).accepted());
+  }
+
   // Must stay the last case of the suite (doctest runs cases in file order by default).
   TEST_CASE("Rejection: every value has a case above that triggers it") {
     if (Seen().empty()) {

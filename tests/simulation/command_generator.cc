@@ -1097,10 +1097,15 @@ std::optional<GeneratedCommand> CommandGenerator::Invalid(uint64_t variant) {
                                   .list_reference = "LIST-X" + std::to_string(serial_)};
       const char* label = "open list: a second unfinished list";
       if (!e.remittance.has_value() || PerMille(300)) {
-        switch (Below(9)) {
+        switch (Below(10)) {
           case 0:
             body.from_month = body.to_month = NextMonth(next_due);
             label = "open list: regular, skips a month";
+            break;
+          case 8:
+            if (e.last_remittance_id == 0 || e.remittance.has_value()) return std::nullopt;
+            body.remittance_id = e.last_remittance_id - Below(e.last_remittance_id);
+            label = "open list: an id already used";
             break;
           case 1:
             body.from_month = e.paid_up_to_month;
@@ -1476,6 +1481,76 @@ std::optional<GeneratedCommand> CommandGenerator::Invalid(uint64_t variant) {
       }
       if (!position) return std::nullopt;
       return bad(Reversal(*position), label);
+    }
+    case 36: {
+      // An id left out (0): each command names its entities first.
+      const auto employer = PickEmployer(any_employer);
+      const auto account = PickAccount(any_account);
+      if (!employer || !account) return std::nullopt;
+      switch (Below(6)) {
+        case 0:
+          return bad(register_body(0), "ids: employer 0");
+        case 1:
+          return bad(ledger::OpenAccount{.account = AccountId{next_account_++},
+                                         .employer = EmployerId{*employer},
+                                         .person_id = 0,
+                                         .contribution_base = Fen{RandomBase()},
+                                         .first_contribution_month = MonthOfDate(today_)},
+                     "ids: person 0");
+        case 2:
+          return bad(ledger::SealAccount{.account = AccountId{0}}, "ids: account 0");
+        case 3: {
+          auto body = receipt_body(*employer, 100);
+          body.deposit_id = 0;
+          return bad(body, "ids: deposit 0");
+        }
+        case 4:
+          return bad(
+              ledger::CompleteRemittance{.remittance_id = 0, .employer = EmployerId{*employer}},
+              "ids: remittance 0");
+        default: {
+          ledger::SettleInterest body{.interest_year = InterestYearOf(today_) - 1,
+                                      .accounts = {AccountId{*account}, AccountId{0}}};
+          return bad(body, "ids: an account 0 in a settlement");
+        }
+      }
+    }
+    case 37: {
+      // A coded field outside its codes, a note or an approval too long.
+      const auto employer = PickEmployer(any_employer);
+      const auto position = PickRecord([](uint64_t, const JournalEntry& entry) {
+        return entry.kind == JournalKind::kReceipt && !entry.reversed;
+      });
+      if (!employer) return std::nullopt;
+      switch (Below(4)) {
+        case 0: {
+          ledger::OpenRemittance body{.remittance_id = next_remittance_++,
+                                      .employer = EmployerId{*employer},
+                                      .kind = static_cast<RemittanceKind>(PerMille(500) ? 0 : 3),
+                                      .from_month = MonthOfDate(today_),
+                                      .to_month = MonthOfDate(today_),
+                                      .accounts_count = 1,
+                                      .total = Fen{100},
+                                      .list_reference = "LIST-K" + std::to_string(serial_)};
+          return bad(body, "codes: a remittance kind that is not one");
+        }
+        case 1: {
+          if (!position) return std::nullopt;
+          ledger::ReverseRecord body = Reversal(*position);
+          body.reason = static_cast<ledger::ReversalReason>(PerMille(500) ? 0 : 6);
+          return bad(body, "codes: a reversal reason that is not one");
+        }
+        default: {
+          if (!position) return std::nullopt;
+          ledger::ReverseRecord body = Reversal(*position);
+          if (PerMille(500)) {
+            body.note.assign(kModelNoteBytesMax + 1, 'N');
+          } else {
+            body.approval_reference.assign(kModelTextBytesMax + 1, 'A');
+          }
+          return bad(body, "reverse: a note or an approval too long");
+        }
+      }
     }
     default:
       return std::nullopt;  // other variants: a valid command instead (keeps the share)

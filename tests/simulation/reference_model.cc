@@ -30,6 +30,11 @@ bool TextOk(const std::string& text, size_t bytes_max) {
   return !text.empty() && text.size() <= bytes_max;
 }
 
+// Ids start at 1.
+bool AnyZero(std::initializer_list<uint64_t> ids) {
+  return std::find(ids.begin(), ids.end(), uint64_t{0}) != ids.end();
+}
+
 bool CreditCodeOk(const std::string& code) {
   if (code.size() != kModelCreditCodeBytes) return false;
   for (const char c : code) {
@@ -258,6 +263,7 @@ ReferenceModel::Answer ReferenceModel::AccountMustBeOpen(uint64_t id) const {
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::RegisterEmployer& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.employer.value})) return Rejection::kIdMustNotBeZero;
   if (!IsValidMonth(c.first_contribution_month)) return Rejection::kMonthInvalid;
   if (!CreditCodeOk(c.unified_social_credit_code)) return Rejection::kTextFieldInvalid;
   if (!TextOk(c.name, kModelTextBytesMax)) return Rejection::kTextFieldInvalid;
@@ -283,6 +289,7 @@ void ReferenceModel::Effects(const ledger::RegisterEmployer& c, uint32_t /*date*
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::ChangeEmployerRates& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.employer.value})) return Rejection::kIdMustNotBeZero;
   if (!IsValidMonth(c.from_month)) return Rejection::kMonthInvalid;
   if (auto r = EmployerMustBeNormal(c.employer.value)) return r;
   // Rates change forward: from a month after the latest change.
@@ -305,6 +312,7 @@ void ReferenceModel::Effects(const ledger::ChangeEmployerRates& c, uint32_t /*da
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::SealEmployer& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.employer.value})) return Rejection::kIdMustNotBeZero;
   if (auto r = EmployerMustBeNormal(c.employer.value)) return r;
   return EmployerMustBeEmpty(c.employer.value);
 }
@@ -316,6 +324,7 @@ void ReferenceModel::Effects(const ledger::SealEmployer& c, uint32_t /*date*/,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::GrantRateReduction& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.employer.value})) return Rejection::kIdMustNotBeZero;
   if (!IsValidMonth(c.from_month) || !IsValidMonth(c.to_month)) return Rejection::kMonthInvalid;
   if (c.from_month > c.to_month) return Rejection::kPeriodInvalid;
   if (!TextOk(c.approval_reference, kModelTextBytesMax)) return Rejection::kTextFieldInvalid;
@@ -347,6 +356,7 @@ void ReferenceModel::Effects(const ledger::GrantRateReduction& c, uint32_t /*dat
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::GrantDeferral& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.employer.value})) return Rejection::kIdMustNotBeZero;
   if (!IsValidMonth(c.from_month) || !IsValidMonth(c.to_month)) return Rejection::kMonthInvalid;
   if (c.from_month > c.to_month) return Rejection::kPeriodInvalid;
   if (!TextOk(c.approval_reference, kModelTextBytesMax)) return Rejection::kTextFieldInvalid;
@@ -368,6 +378,7 @@ void ReferenceModel::Effects(const ledger::GrantDeferral& c, uint32_t /*date*/,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::CloseEmployer& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.employer.value})) return Rejection::kIdMustNotBeZero;
   if (auto r = EmployerMustNotBeClosed(c.employer.value)) return r;
   return EmployerMustBeEmpty(c.employer.value);
 }
@@ -379,6 +390,7 @@ void ReferenceModel::Effects(const ledger::CloseEmployer& c, uint32_t /*date*/,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::ReopenEmployer& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.employer.value})) return Rejection::kIdMustNotBeZero;
   if (!IsValidMonth(c.first_contribution_month)) return Rejection::kMonthInvalid;
   if (auto r = EmployerMustNotBeClosed(c.employer.value)) return r;
   const ModelEmployer& e = *employer(c.employer.value);
@@ -398,6 +410,7 @@ void ReferenceModel::Effects(const ledger::ReopenEmployer& c, uint32_t /*date*/,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::OpenAccount& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.account.value, c.employer.value, c.person_id})) return Rejection::kIdMustNotBeZero;
   if (!IsValidMonth(c.first_contribution_month)) return Rejection::kMonthInvalid;
   if (account(c.account.value) != nullptr) return Rejection::kAccountAlreadyOpen;
   if (auto r = EmployerMustBeNormal(c.employer.value)) return r;
@@ -424,6 +437,7 @@ void ReferenceModel::Effects(const ledger::OpenAccount& c, uint32_t date,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::ChangeAccountBase& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.account.value})) return Rejection::kIdMustNotBeZero;
   if (!IsValidMonth(c.from_month)) return Rejection::kMonthInvalid;
   if (auto r = AccountMustBeOpen(c.account.value)) return r;
   if (account(c.account.value)->status != ModelStatus::kNormal) {
@@ -449,6 +463,7 @@ void ReferenceModel::Effects(const ledger::ChangeAccountBase& c, uint32_t /*date
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::SealAccount& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.account.value})) return Rejection::kIdMustNotBeZero;
   if (auto r = AccountMustBeOpen(c.account.value)) return r;
   if (account(c.account.value)->status != ModelStatus::kNormal) {
     return Rejection::kAccountNotNormal;
@@ -463,6 +478,7 @@ void ReferenceModel::Effects(const ledger::SealAccount& c, uint32_t /*date*/,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::UnsealAccount& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.account.value, c.employer.value})) return Rejection::kIdMustNotBeZero;
   if (!IsValidMonth(c.first_contribution_month)) return Rejection::kMonthInvalid;
   if (auto r = AccountMustBeOpen(c.account.value)) return r;
   if (account(c.account.value)->status != ModelStatus::kSealed) {
@@ -490,6 +506,7 @@ void ReferenceModel::Effects(const ledger::UnsealAccount& c, uint32_t /*date*/,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::FreezeAccount& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.account.value})) return Rejection::kIdMustNotBeZero;
   if (!TextOk(c.court_order_reference, kModelTextBytesMax) ||
       !TextOk(c.authority, kModelTextBytesMax)) {
     return Rejection::kTextFieldInvalid;
@@ -506,6 +523,7 @@ void ReferenceModel::Effects(const ledger::FreezeAccount& c, uint32_t /*date*/,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::UnfreezeAccount& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.account.value})) return Rejection::kIdMustNotBeZero;
   if (!TextOk(c.court_order_reference, kModelTextBytesMax) ||
       !TextOk(c.authority, kModelTextBytesMax)) {
     return Rejection::kTextFieldInvalid;
@@ -522,6 +540,7 @@ void ReferenceModel::Effects(const ledger::UnfreezeAccount& c, uint32_t /*date*/
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::CloseAccount& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.account.value})) return Rejection::kIdMustNotBeZero;
   if (auto r = AccountMustBeOpen(c.account.value)) return r;
   const ModelAccount& a = *account(c.account.value);
   if (a.frozen) return Rejection::kAccountFrozen;  // court order: no closing
@@ -538,6 +557,7 @@ void ReferenceModel::Effects(const ledger::CloseAccount& c, uint32_t /*date*/,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::RecordBankReceipt& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.employer.value, c.deposit_id})) return Rejection::kIdMustNotBeZero;
   if (!TextOk(c.bank_code, kModelCodeBytesMax) || !TextOk(c.bank_reference, kModelTextBytesMax)) {
     return Rejection::kTextFieldInvalid;
   }
@@ -559,6 +579,10 @@ void ReferenceModel::Effects(const ledger::RecordBankReceipt& c, uint32_t date,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::OpenRemittance& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.remittance_id, c.employer.value})) return Rejection::kIdMustNotBeZero;
+  if (c.kind != RemittanceKind::kRegular && c.kind != RemittanceKind::kBackPayment) {
+    return Rejection::kCodeInvalid;
+  }
   if (!IsValidMonth(c.from_month) || !IsValidMonth(c.to_month)) return Rejection::kMonthInvalid;
   if (c.from_month > c.to_month) return Rejection::kPeriodInvalid;
   if (!TextOk(c.list_reference, kModelTextBytesMax)) return Rejection::kTextFieldInvalid;
@@ -595,6 +619,8 @@ void ReferenceModel::Effects(const ledger::OpenRemittance& c, uint32_t /*date*/,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::AllocateContribution& c,
                                              uint32_t date) const {
+  if (AnyZero({c.remittance_id, c.employer.value, c.account.value}))
+    return Rejection::kIdMustNotBeZero;
   if (!IsValidMonth(c.month)) return Rejection::kMonthInvalid;
   // Each side >= 0 and something in total; summed wide so that no input can overflow.
   const ledger::Int128 line_total =
@@ -683,6 +709,7 @@ void ReferenceModel::Effects(const ledger::AllocateContribution& c, uint32_t dat
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::CompleteRemittance& c,
                                              uint32_t /*date*/) const {
+  if (AnyZero({c.remittance_id, c.employer.value})) return Rejection::kIdMustNotBeZero;
   if (auto r = EmployerMustNotBeClosed(c.employer.value)) return r;
   const ModelEmployer& e = *employer(c.employer.value);
   if (!e.remittance.has_value() || e.remittance->id != c.remittance_id) {
@@ -710,6 +737,9 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::SettleInterest& c, ui
   if (date < InterestYearLastDay(year)) return Rejection::kSettlementBeforeYearEnd;
   if (c.accounts.empty() || c.accounts.size() > kModelSettlementAccountsMax) {
     return Rejection::kSettlementChunkInvalid;
+  }
+  for (const ledger::AccountId id : c.accounts) {
+    if (id.value == 0) return Rejection::kIdMustNotBeZero;
   }
   std::set<uint64_t> seen;
   for (const ledger::AccountId id : c.accounts) {
@@ -750,6 +780,12 @@ void ReferenceModel::Effects(const ledger::SettleInterest& c, uint32_t date,
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::ReverseRecord& c,
                                              uint32_t /*date*/) const {
+  const auto reason = static_cast<int>(c.reason);
+  if ((reason < 1 || reason > 5) && reason != 99) return Rejection::kCodeInvalid;
+  // The note and the approval may be empty, never long.
+  if (c.note.size() > kModelNoteBytesMax || c.approval_reference.size() > kModelTextBytesMax) {
+    return Rejection::kTextFieldInvalid;
+  }
   const JournalEntry* entry = record(c.position);
   if (entry == nullptr) return Rejection::kReversalTargetNotFound;
   const bool money = entry->kind == JournalKind::kReceipt ||

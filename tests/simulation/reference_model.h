@@ -58,8 +58,9 @@ inline constexpr uint32_t kModelFirstDate = 20160701;
 
 // Bounds of the command fields (ledger/limits.h and the text rules of the commands).
 inline constexpr int64_t kModelAmountMaxFen = 1'000'000'000'000;
-inline constexpr size_t kModelTextBytesMax = 200;  // names, references, authorities
-inline constexpr size_t kModelCodeBytesMax = 32;   // bank codes
+inline constexpr size_t kModelTextBytesMax = 200;   // names, references, authorities
+inline constexpr size_t kModelCodeBytesMax = 32;    // bank codes
+inline constexpr size_t kModelNoteBytesMax = 1000;  // a reversal's note
 inline constexpr size_t kModelCreditCodeBytes = 18;
 inline constexpr size_t kModelSettlementAccountsMax = 1000;
 
