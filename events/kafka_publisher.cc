@@ -590,6 +590,10 @@ Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Start(
   }
   impl->published_through.store(impl->stored.published_through.value);
   impl->cursor_stored.store(impl->stored.published_through.value);
+  // The window speaks for published_through from now on (ShowProgress copies it), also
+  // before the broker first answers: a window left at its empty state would move the
+  // cursor back to 0 on the first failed connection and republish the whole log.
+  impl->window->Reset(impl->stored.published_through);
   impl->cluster_id = impl->stored.cluster_id;
   // Validate the settings now, so a typo fails Start() rather than the thread's retries.
   HPF_ASSIGN_OR_RETURN(internal::KafkaPtr probe, impl->MakeProducer());

@@ -60,6 +60,19 @@ testing::TopicCheck ReadAndCheck(const DevBroker& broker, const EventLog& log) {
   return check;
 }
 
+// Polls `done` every 10 ms until it holds or `timeout` passes; returns its last answer. Tests
+// wait for progress this way rather than sleeping a fixed time, so a loaded machine only
+// makes them slower, not wrong.
+template <typename Predicate>
+bool WaitUntil(Predicate done, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return true;
+}
+
 // Keeps appending receipts on its own thread until stopped, 50 every 20 ms (~2 500/s): load,
 // yet within what the development broker keeps per partition (5 MiB) over a 10 s outage.
 class Appender {
@@ -367,6 +380,39 @@ TEST_SUITE("kafka") {
     REQUIRE(broker->SetAllBrokersUp().ok());
     CHECK(publisher->WaitForPublished(GlobalPosition{200}, seconds(30)).value == 200);
     REQUIRE(publisher->Stop().ok());
+  }
+
+  TEST_CASE("regression: a broker unreachable at start moved the cursor back to 0") {
+    // The delivery window was first set when the broker answered; a failed connection before
+    // that took the window's empty state for progress and republished the whole log.
+    testing::TempDir dir;
+    auto log = OpenLog(dir.path());
+    auto broker = StartBroker(1, 2);
+    testing::AppendReceipts(*log, "a", 100, 100, 5);
+    auto first = StartPublisher(*log, *broker);
+    REQUIRE(first->WaitForPublished(GlobalPosition{100}, seconds(30)).value == 100);
+    REQUIRE(first->Stop().ok());
+    const internal::PublisherCursor published = StoredCursor(*log);
+    REQUIRE(published.published_through.value == 100);
+
+    REQUIRE(broker->SetAllBrokersDown().ok());
+    auto publisher =
+        StartPublisher(*log, *broker, {.restart_backoff_ms = 50, .broker_query_timeout_ms = 200});
+    // A connection attempt has failed (and is retried).
+    REQUIRE(WaitUntil([&] { return !publisher->stats().last_error.empty(); }, seconds(30)));
+    CHECK(publisher->stats().published_through.value == 100);
+    REQUIRE(publisher->Stop().ok());
+    CHECK(StoredCursor(*log).published_through.value == 100);
+
+    REQUIRE(broker->SetAllBrokersUp().ok());
+    testing::AppendReceipts(*log, "b", 50, 50, 5);
+    auto again = StartPublisher(*log, *broker);
+    CHECK(again->WaitForPublished(GlobalPosition{150}, seconds(30)).value == 150);
+    CHECK(again->stats().produced == 50);  // only what the cursor did not cover
+    REQUIRE(again->Stop().ok());
+    const auto check = ReadAndCheck(*broker, *log);
+    CHECK(check.duplicates == 0);
+    CHECK(check.distinct_positions == 150);
   }
 
   TEST_CASE("KafkaPublisher: bad options, protected settings and a foreign cursor are refused") {
