@@ -92,6 +92,7 @@ struct KafkaPublisher::Impl {
   internal::PublisherCursor stored;    // what the store holds
   std::string cluster_id;              // of the broker the current producer talks to
   std::vector<int64_t> next_offsets;   // per partition: highest delivered offset + 1
+  bool offsets_known = false;          // next_offsets came from this broker (CheckBroker)
   uint64_t delivered_by_producer = 0;  // by the current producer
   SteadyClock::time_point cursor_written_at;
   bool restart_requested = false;
@@ -337,9 +338,16 @@ struct KafkaPublisher::Impl {
   // Writes the cursor if it moved (at most every cursor_write_interval_ms unless forced).
   Status WriteCursor(bool force_write) {
     internal::PublisherCursor cursor{.published_through = GlobalPosition{published_through.load()},
-                                     .broker_messages = 0,
+                                     .broker_messages = stored.broker_messages,
                                      .cluster_id = cluster_id};
-    for (const int64_t next : next_offsets) cursor.broker_messages += static_cast<uint64_t>(next);
+    // Until the broker has answered, keep what the store knew: writing 0 would make the next
+    // start take an empty broker for the one published to (kafka_publisher.h, a fresh broker).
+    if (offsets_known) {
+      cursor.broker_messages = 0;
+      for (const int64_t next : next_offsets) {
+        cursor.broker_messages += static_cast<uint64_t>(next);
+      }
+    }
     if (cursor == stored) return Status::Ok();
     const SteadyClock::time_point now = SteadyClock::now();
     if (!force_write &&
@@ -463,6 +471,7 @@ struct KafkaPublisher::Impl {
     }
     cluster_id = cluster;
     next_offsets = high;
+    offsets_known = true;
     return WriteCursor(/*force_write=*/true);
   }
 

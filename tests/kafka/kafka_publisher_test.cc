@@ -12,6 +12,7 @@
 
 #include "events/dev_broker.h"
 #include "events/internal/publisher_cursor.h"
+#include "events/internal/rdkafka_util.h"
 #include "tests/kafka/kafka_test_util.h"
 #include "tests/support/records.h"
 
@@ -49,6 +50,19 @@ internal::PublisherCursor StoredCursor(const EventLog& log) {
   auto cursor = internal::DecodePublisherCursor(**text);
   HPF_ASSERT(cursor.has_value());
   return *cursor;
+}
+
+// The cluster id `broker` reports, as the publisher sees it.
+std::string ClusterId(const DevBroker& broker) {
+  auto conf = internal::MakeKafkaConf({{"bootstrap.servers", broker.bootstrap_servers()}});
+  HPF_ASSERT(conf.has_value());
+  auto client = internal::NewKafka(RD_KAFKA_PRODUCER, std::move(conf).value());
+  HPF_ASSERT(client.has_value());
+  char* id = rd_kafka_clusterid(client->get(), 10'000);
+  HPF_ASSERT(id != nullptr);
+  std::string text(id);
+  rd_kafka_mem_free(client->get(), id);
+  return text;
 }
 
 testing::TopicCheck ReadAndCheck(const DevBroker& broker, const EventLog& log) {
@@ -413,6 +427,39 @@ TEST_SUITE("kafka") {
     const auto check = ReadAndCheck(*broker, *log);
     CHECK(check.duplicates == 0);
     CHECK(check.distinct_positions == 150);
+  }
+
+  TEST_CASE("regression: a publisher that never reached the broker forgot what it held") {
+    // The cursor remembers how many messages the broker held, so that a fresh broker is
+    // recognised even when it reuses the old cluster id (the mock derives its id from memory
+    // addresses). A publisher stopped before its first broker check wrote 0 there, and the
+    // next one took an empty broker for the one it had published to.
+    testing::TempDir dir;
+    auto log = OpenLog(dir.path());
+    testing::AppendReceipts(*log, "a", 300, 100, 7);
+    auto fresh = StartBroker(1, 3);
+    const internal::PublisherCursor remembered{.published_through = GlobalPosition{300},
+                                               .broker_messages = 300,
+                                               .cluster_id = ClusterId(*fresh)};
+    REQUIRE(log->PutFollowerMeta(internal::PublisherCursorKey(kDefaultTopic),
+                                 internal::EncodePublisherCursor(remembered))
+                .ok());
+    REQUIRE(fresh->SetAllBrokersDown().ok());
+    {
+      auto publisher =
+          StartPublisher(*log, *fresh, {.restart_backoff_ms = 50, .broker_query_timeout_ms = 200});
+      REQUIRE(WaitUntil([&] { return !publisher->stats().last_error.empty(); }, seconds(30)));
+      REQUIRE(publisher->Stop().ok());
+    }
+    CHECK(StoredCursor(*log) == remembered);
+
+    REQUIRE(fresh->SetAllBrokersUp().ok());
+    auto publisher = StartPublisher(*log, *fresh);
+    CHECK(publisher->WaitForPublished(GlobalPosition{300}, seconds(30)).value == 300);
+    CHECK(publisher->stats().broker_resets == 1);
+    REQUIRE(publisher->Stop().ok());
+    const auto check = ReadAndCheck(*fresh, *log);
+    CHECK(check.distinct_positions == 300);
   }
 
   TEST_CASE("KafkaPublisher: bad options, protected settings and a foreign cursor are refused") {
