@@ -93,6 +93,7 @@ struct KafkaPublisher::Impl {
   std::string cluster_id;              // of the broker the current producer talks to
   std::vector<int64_t> next_offsets;   // per partition: highest delivered offset + 1
   bool offsets_known = false;          // next_offsets came from this broker (CheckBroker)
+  bool offsets_went_back = false;      // since the last CheckBroker (see Delivered)
   uint64_t delivered_by_producer = 0;  // by the current producer
   SteadyClock::time_point cursor_written_at;
   bool restart_requested = false;
@@ -184,10 +185,11 @@ struct KafkaPublisher::Impl {
       const auto partition = static_cast<size_t>(message.partition);
       if (partition >= next_offsets.size()) next_offsets.resize(partition + 1, 0);
       if (message.offset + 1 < next_offsets[partition]) {
-        // The partition's offsets went back: the broker lost what it had (a fresh broker).
-        // Restarting checks the broker before producing again.
+        // The partition's offsets went back: the broker lost what it had (a fresh broker took
+        // over at the same address). Restarting republishes before producing anything new.
         RecordError(fmt::format("partition {} went back from offset {} to {}: broker lost data",
                                 partition, next_offsets[partition] - 1, message.offset));
+        offsets_went_back = true;
         restart_requested = true;
       }
       next_offsets[partition] = std::max(next_offsets[partition], message.offset + 1);
@@ -452,17 +454,20 @@ struct KafkaPublisher::Impl {
     const std::string cluster = id != nullptr ? std::string(id) : std::string();
     if (id != nullptr) rd_kafka_mem_free(producer.get(), id);
 
-    const bool other_cluster =
-        !stored.cluster_id.empty() && !cluster.empty() && cluster != stored.cluster_id;
-    const bool lost_messages = broker_messages < stored.broker_messages;
-    if (other_cluster || lost_messages) {
-      HPF_ASSIGN_OR_RETURN(const GlobalPosition lacking_from, LowestLastPosition(low, high));
+    const internal::BrokerFinding finding =
+        internal::JudgeBroker(stored, cluster, high, next_offsets, offsets_went_back);
+    if (finding != internal::BrokerFinding::kHoldsAll) {
+      GlobalPosition lacking_from{0};
+      if (finding == internal::BrokerFinding::kLostLatest) {
+        HPF_ASSIGN_OR_RETURN(lacking_from, LowestLastPosition(low, high));
+      }
       const GlobalPosition restart{std::min(lacking_from.value, published_through.load())};
       RecordError(fmt::format(
-          "fresh broker (cluster {} was {}, {} messages where {} were delivered): "
+          "fresh broker (cluster {} was {}, {} messages where {} were delivered{}): "
           "republishing after position {}",
           cluster.empty() ? "?" : cluster, stored.cluster_id.empty() ? "?" : stored.cluster_id,
-          broker_messages, stored.broker_messages, restart.value));
+          broker_messages, stored.broker_messages,
+          offsets_went_back ? ", offsets went back while publishing" : "", restart.value));
       broker_resets.fetch_add(1);
       {
         std::lock_guard lock(published_mutex);
@@ -472,11 +477,14 @@ struct KafkaPublisher::Impl {
     cluster_id = cluster;
     next_offsets = high;
     offsets_known = true;
+    offsets_went_back = false;
     return WriteCursor(/*force_write=*/true);
   }
 
   // The lowest last position over the partitions (0 if any is empty): the broker has every
   // record of a partition up to that partition's last one, so it lacks none at or below it.
+  // That holds for a broker whose partitions were filled from their start (a fresh broker met
+  // at connection time), not for one that took over mid-stream (BrokerFinding::kMayLackOldest).
   Result<GlobalPosition> LowestLastPosition(const std::vector<int64_t>& low,
                                             const std::vector<int64_t>& high) {
     rd_kafka_topic_partition_list_t* wanted =

@@ -28,12 +28,14 @@
 // repeat, never a later record before an earlier one of the same stream.
 //
 // A fresh broker. Before producing, a (re)started producer compares the broker with what the
-// cursor remembers: a different cluster id, or high watermarks adding up to fewer messages
-// than were delivered, means the broker lost the topic (the development broker keeps nothing
+// cursor remembers: a different cluster id, high watermarks adding up to fewer messages than
+// were delivered, or (after a restart in this process) a partition holding fewer than were
+// seen delivered to it, means the broker lost messages (the development broker keeps nothing
 // across restarts). The publisher then republishes from the oldest position the broker lacks:
 // position 1 for an empty topic, otherwise after the lowest last position over its partitions
 // (read from each partition's last message). A delivered offset lower than one seen before in
-// the same partition triggers the same check while running.
+// the same partition means another broker took over mid-stream: it may hold a stretch from
+// the middle of the log, so the restarted producer republishes from position 1.
 //
 // Thread safety: every method may be called from any thread. The log must outlive the
 // publisher; stop the publisher before closing the log. One publisher per (log, topic).

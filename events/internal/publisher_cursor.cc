@@ -29,6 +29,34 @@ bool ParseU64(std::string_view field, uint64_t& value) {
 
 }  // namespace
 
+BrokerFinding JudgeBroker(const PublisherCursor& stored, std::string_view cluster_id,
+                          std::span<const int64_t> high_watermarks,
+                          std::span<const int64_t> seen_next_offsets, bool offsets_went_back) {
+  // Checked first: the lowest-last rule assumes each partition holds a prefix of its records,
+  // which a broker that took over in mid-stream does not.
+  if (offsets_went_back) return BrokerFinding::kMayLackOldest;
+  if (!stored.cluster_id.empty() && !cluster_id.empty() && cluster_id != stored.cluster_id) {
+    return BrokerFinding::kLostLatest;
+  }
+  uint64_t held = 0;
+  for (const int64_t high : high_watermarks)
+    held += static_cast<uint64_t>(std::max<int64_t>(high, 0));
+  if (held < stored.broker_messages) return BrokerFinding::kLostLatest;
+  // Per partition against what this process saw: other partitions' growth since the cursor
+  // was last written can hide one partition's loss in the sum.
+  const size_t common = std::min(high_watermarks.size(), seen_next_offsets.size());
+  for (size_t p = 0; p < common; ++p) {
+    if (high_watermarks[p] < seen_next_offsets[p]) return BrokerFinding::kLostLatest;
+  }
+  if (high_watermarks.size() < seen_next_offsets.size()) {
+    // Partitions gone: what was delivered to them is gone too (if anything was).
+    for (size_t p = common; p < seen_next_offsets.size(); ++p) {
+      if (seen_next_offsets[p] > 0) return BrokerFinding::kLostLatest;
+    }
+  }
+  return BrokerFinding::kHoldsAll;
+}
+
 std::string PublisherCursorKey(std::string_view topic) {
   return fmt::format("kafka/{}/cursor", topic);
 }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,24 @@ struct PublisherCursor {
   std::string cluster_id;  // empty: unknown
   bool operator==(const PublisherCursor&) const = default;
 };
+
+// What a (re)started producer concludes from comparing the broker with what it remembers.
+enum class BrokerFinding : uint8_t {
+  kHoldsAll,       // nothing delivered is missing: resume after the cursor
+  kLostLatest,     // it lacks messages, but only a partition's newest: republish after the
+                   // lowest last position over the partitions (kafka_publisher.h)
+  kMayLackOldest,  // a broker swapped in under a running producer: it may hold a stretch from
+                   // the middle of the log and lack the oldest records: republish from 1
+};
+
+// `cluster_id` and `high_watermarks` are the broker's answers now. `seen_next_offsets` is,
+// per partition, the highest offset this process saw delivered + 1 (empty before the broker
+// first answered); the cursor's broker_messages may be older than it. `offsets_went_back`: a
+// delivery report carried an offset lower than one before it in the same partition, so the
+// messages since then went to a broker that lost what the earlier ones went to.
+BrokerFinding JudgeBroker(const PublisherCursor& stored, std::string_view cluster_id,
+                          std::span<const int64_t> high_watermarks,
+                          std::span<const int64_t> seen_next_offsets, bool offsets_went_back);
 
 // The follower-meta key of the cursor for `topic`.
 std::string PublisherCursorKey(std::string_view topic);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <librdkafka/rdkafka.h>
@@ -57,6 +58,48 @@ TEST_SUITE("kafka") {
                             "v1 1 1 a b", "v1 18446744073709551616 1 -"}) {
       CAPTURE(bad);
       CHECK(internal::DecodePublisherCursor(bad).error().code() == StatusCode::kCorruption);
+    }
+  }
+
+  TEST_CASE("JudgeBroker: a broker lacking delivered messages is recognised") {
+    using internal::BrokerFinding;
+    using internal::JudgeBroker;
+    const internal::PublisherCursor stored{
+        .published_through = GlobalPosition{90}, .broker_messages = 100, .cluster_id = "c1"};
+    const std::vector<int64_t> holds_all = {40, 60};
+    const std::vector<int64_t> none;
+    CHECK(JudgeBroker(stored, "c1", holds_all, none, false) == BrokerFinding::kHoldsAll);
+    // More than delivered (repeats, another producer) is fine; an unknown id compares nothing.
+    CHECK(JudgeBroker(stored, "c1", std::vector<int64_t>{50, 60}, none, false) ==
+          BrokerFinding::kHoldsAll);
+    CHECK(JudgeBroker(stored, "", holds_all, none, false) == BrokerFinding::kHoldsAll);
+    CHECK(JudgeBroker({.broker_messages = 100}, "c2", holds_all, none, false) ==
+          BrokerFinding::kHoldsAll);
+
+    SUBCASE("fewer messages than delivered: the newest were lost") {
+      CHECK(JudgeBroker(stored, "c1", std::vector<int64_t>{40, 59}, none, false) ==
+            BrokerFinding::kLostLatest);
+      CHECK(JudgeBroker(stored, "c1", std::vector<int64_t>{0, 0}, none, false) ==
+            BrokerFinding::kLostLatest);
+    }
+    SUBCASE("another cluster") {
+      CHECK(JudgeBroker(stored, "c2", holds_all, none, false) == BrokerFinding::kLostLatest);
+    }
+    SUBCASE("one partition short of what this process saw, hidden in the sum") {
+      // The stored count is older than what was seen since; partition 1 grew, partition 0 lost.
+      const std::vector<int64_t> seen = {45, 60};
+      CHECK(JudgeBroker(stored, "c1", std::vector<int64_t>{44, 70}, seen, false) ==
+            BrokerFinding::kLostLatest);
+      CHECK(JudgeBroker(stored, "c1", std::vector<int64_t>{45, 70}, seen, false) ==
+            BrokerFinding::kHoldsAll);
+      // A partition that received messages is gone.
+      CHECK(JudgeBroker(stored, "c1", std::vector<int64_t>{120}, seen, false) ==
+            BrokerFinding::kLostLatest);
+    }
+    SUBCASE("offsets went back while publishing: the broker may lack the oldest records") {
+      // Even a broker that now holds more than was delivered: it took over mid-stream.
+      CHECK(JudgeBroker(stored, "c1", std::vector<int64_t>{400, 400}, none, true) ==
+            BrokerFinding::kMayLackOldest);
     }
   }
 
