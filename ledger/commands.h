@@ -7,6 +7,7 @@
 // checked by Decide() and answered with a Rejection, never assumed.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -70,13 +71,26 @@ struct GrantDeferral {
   std::string approval_reference;
 };
 
+// Why an employer is sealed or closed. Values = schema EmployerExitReason.
+enum class EmployerExitReason : uint8_t {
+  kDissolved = 1,          // bankrupt, dissolved or deregistered (破产、解散、撤销)
+  kSuspendedBusiness = 2,  // 停业
+  kNoEmployees = 3,        // no contributing employees left
+  kOther = 99,
+};
+
+// 封存: the employer stops contributing. Needs no normal accounts, no suspense, no open list.
 struct SealEmployer {
   EmployerId employer;
+  EmployerExitReason reason = EmployerExitReason::kOther;
+  std::string approval_reference;  // may be empty
 };
 
 // 销户: the employer leaves the fund. Needs no normal accounts, no suspense, no open list.
 struct CloseEmployer {
   EmployerId employer;
+  EmployerExitReason reason = EmployerExitReason::kOther;
+  std::string approval_reference;  // may be empty
 };
 
 // 启封: a sealed employer starts contributing again from `first_contribution_month`.
@@ -91,6 +105,9 @@ struct OpenAccount {
   uint64_t person_id = 0;  // the centre's person registry; no identity numbers in the ledger
   Fen contribution_base;
   uint32_t first_contribution_month = 0;  // yyyymm
+  // HMAC (the centre's key) of the normalised identity-document number, for matching only;
+  // all zeros when the registry gave none. The number itself never enters the ledger.
+  std::array<uint8_t, 32> identity_digest{};
 };
 
 struct ChangeAccountBase {
@@ -99,8 +116,16 @@ struct ChangeAccountBase {
   uint32_t from_month = 0;  // yyyymm
 };
 
+// Why an account is sealed. Values = schema AccountSealReason.
+enum class AccountSealReason : uint8_t {
+  kLeftEmployer = 1,    // the employee left; the employer asked to seal (封存)
+  kEmployerSealed = 2,  // the whole employer is being sealed
+  kOther = 99,
+};
+
 struct SealAccount {
   AccountId account;
+  AccountSealReason reason = AccountSealReason::kLeftEmployer;
 };
 
 struct UnsealAccount {  // 启封 into an employer (the same one or a new one)
@@ -122,6 +147,8 @@ struct UnfreezeAccount {
   std::string authority;
 };
 
+// 销户 of an account whose balance is zero. (A closing withdrawal or a transfer out — part 2 —
+// closes an account by its own command, which names it as the cause.)
 struct CloseAccount {
   AccountId account;
 };

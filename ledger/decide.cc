@@ -284,16 +284,18 @@ class Rules {
 
   Decision operator()(const SealEmployer& c) const {
     if (auto r = CheckIds({{"employer id", c.employer.value}})) return *r;
+    if (auto r = CheckExit(c.reason, c.approval_reference)) return *r;
     if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
     if (auto r = CheckEmployerEmpty(c.employer)) return *r;
-    return Accept(EmployerSealed{c.employer});
+    return Accept(EmployerSealed{c.employer, c.reason, c.approval_reference});
   }
 
   Decision operator()(const CloseEmployer& c) const {
     if (auto r = CheckIds({{"employer id", c.employer.value}})) return *r;
+    if (auto r = CheckExit(c.reason, c.approval_reference)) return *r;
     if (auto r = FindEmployerNotClosed(c.employer)) return *r;
     if (auto r = CheckEmployerEmpty(c.employer)) return *r;
-    return Accept(EmployerClosed{c.employer});
+    return Accept(EmployerClosed{c.employer, c.reason, c.approval_reference});
   }
 
   Decision operator()(const ReopenEmployer& c) const {
@@ -354,13 +356,20 @@ class Rules {
 
   Decision operator()(const SealAccount& c) const {
     if (auto r = CheckIds({{"account id", c.account.value}})) return *r;
+    if (c.reason != AccountSealReason::kLeftEmployer &&
+        c.reason != AccountSealReason::kEmployerSealed && c.reason != AccountSealReason::kOther) {
+      return Reject(Rejection::kCodeInvalid,
+                    fmt::format("seal reason {} is not 1 (left the employer), 2 (the employer is "
+                                "sealed) or 99 (other)",
+                                static_cast<int>(c.reason)));
+    }
     const AccountState* account = nullptr;
     if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
     if (account->status != AccountStatus::kNormal) {
       return Reject(Rejection::kAccountNotNormal,
                     fmt::format("account {} is already sealed", c.account.value));
     }
-    return Accept(AccountSealed{c.account, account->employer});
+    return Accept(AccountSealed{c.account, account->employer, c.reason});
   }
 
   Decision operator()(const UnsealAccount& c) const {
@@ -423,7 +432,8 @@ class Rules {
                                 "pays it first",
                                 c.account.value, FormatYuan(account->balance)));
     }
-    return Accept(AccountClosed{c.account, account->employer});
+    // Closed with nothing in it: no withdrawal or transfer is its cause.
+    return Accept(AccountClosed{c.account, account->employer, AccountCloseReason::kOther});
   }
 
   Decision operator()(const RecordBankReceipt& c) const {
@@ -691,6 +701,7 @@ class Rules {
       decision.facts.push_back(
           YearEndInterestCredited{.account = id,
                                   .interest_year = c.interest_year,
+                                  .settlement_id = static_cast<uint64_t>(c.interest_year),
                                   .segments = {segments.begin(), segments.end()},
                                   .day_basis = policy_.day_basis,
                                   .interest = InterestFor(*account->interest, policy_.day_basis)});
@@ -793,6 +804,22 @@ class Rules {
                                 id.value, open_year.starting_year(), date_));
     }
     return std::nullopt;
+  }
+
+  // An employer's exit: a reason among its codes, an approval that may be empty.
+  static std::optional<Decision> CheckExit(EmployerExitReason reason,
+                                           std::string_view approval_reference) {
+    switch (reason) {
+      case EmployerExitReason::kDissolved:
+      case EmployerExitReason::kSuspendedBusiness:
+      case EmployerExitReason::kNoEmployees:
+      case EmployerExitReason::kOther:
+        return CheckOptionalText(approval_reference, "approval reference", kNameBytesMax);
+    }
+    return Reject(Rejection::kCodeInvalid,
+                  fmt::format("exit reason {} is not 1 (dissolved), 2 (business suspended), 3 (no "
+                              "employees) or 99 (other)",
+                              static_cast<int>(reason)));
   }
 
   // The employer must exist and not be closed (a sealed employer may still pay arrears).

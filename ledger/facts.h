@@ -35,9 +35,13 @@ struct EmployerDeferralGranted {
 };
 struct EmployerSealed {
   EmployerId employer;
+  EmployerExitReason reason = EmployerExitReason::kOther;
+  std::string approval_reference;
 };
 struct EmployerClosed {
   EmployerId employer;
+  EmployerExitReason reason = EmployerExitReason::kOther;
+  std::string approval_reference;
 };
 struct EmployerReopened {
   EmployerId employer;
@@ -55,6 +59,7 @@ struct AccountBaseChanged {
 struct AccountSealed {
   AccountId account;
   EmployerId employer;
+  AccountSealReason reason = AccountSealReason::kLeftEmployer;
 };
 struct AccountUnsealed {
   AccountId account;
@@ -73,9 +78,17 @@ struct AccountUnfrozen {
   std::string court_order_reference;
   std::string authority;
 };
+// Values = schema AccountCloseReason.
+enum class AccountCloseReason : uint8_t {
+  kClosingWithdrawal = 1,  // 销户提取 paid out the balance (part 2)
+  kTransferredOut = 2,     // 外部转出 (part 2)
+  kHeirlessBalance = 3,    // death without heirs (part 2)
+  kOther = 99,             // closed with nothing in it (CloseAccount)
+};
 struct AccountClosed {
   AccountId account;
   EmployerId employer;
+  AccountCloseReason reason = AccountCloseReason::kOther;
 };
 
 struct BankReceiptRecorded {
@@ -109,6 +122,9 @@ struct RemittanceCompleted {
 struct YearEndInterestCredited {
   AccountId account;
   int32_t interest_year = 0;
+  // The run that credited it. A year is settled by one run, named by the year (2022 settles
+  // 2022-07-01 .. 2023-06-30), so every chunk and every later credit of it agree.
+  uint64_t settlement_id = 0;
   std::vector<InterestSegment> segments;
   DayBasis day_basis = DayBasis::k360;
   Fen interest;  // >= 0; no postings when 0

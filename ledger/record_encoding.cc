@@ -26,23 +26,23 @@ using internal::FieldCount;
 static_assert(FieldCount<EmployerRegistered>() == 1);
 static_assert(FieldCount<RegisterEmployer>() == 7, "record the new field of EmployerRegistered");
 static_assert(FieldCount<EmployerRatesChanged>() == 4, "record the new field");
-static_assert(FieldCount<EmployerSealed>() == 1, "record the new field of EmployerSealed");
+static_assert(FieldCount<EmployerSealed>() == 3, "record the new field of EmployerSealed");
 static_assert(FieldCount<AccountOpened>() == 1);
-static_assert(FieldCount<OpenAccount>() == 5, "record the new field of AccountOpened");
+static_assert(FieldCount<OpenAccount>() == 6, "record the new field of AccountOpened");
 static_assert(FieldCount<AccountBaseChanged>() == 4, "record the new field");
-static_assert(FieldCount<AccountSealed>() == 2, "record the new field of AccountSealed");
+static_assert(FieldCount<AccountSealed>() == 3, "record the new field of AccountSealed");
 static_assert(FieldCount<AccountUnsealed>() == 5, "record the new field of AccountUnsealed");
 static_assert(FieldCount<AccountFrozen>() == 3, "record the new field of AccountFrozen");
 static_assert(FieldCount<AccountUnfrozen>() == 3, "record the new field of AccountUnfrozen");
-static_assert(FieldCount<AccountClosed>() == 2, "record the new field of AccountClosed");
+static_assert(FieldCount<AccountClosed>() == 3, "record the new field of AccountClosed");
 static_assert(FieldCount<BankReceiptRecorded>() == 1);
 static_assert(FieldCount<RecordBankReceipt>() == 5, "record the new field");
 static_assert(FieldCount<RemittanceOpened>() == 1);
 static_assert(FieldCount<OpenRemittance>() == 8, "record the new field of RemittanceOpened");
 static_assert(FieldCount<ContributionAllocated>() == 10, "record the new field");
 static_assert(FieldCount<RemittanceCompleted>() == 6, "record the new field");
-static_assert(FieldCount<YearEndInterestCredited>() == 5, "record the new field");
-static_assert(FieldCount<EmployerClosed>() == 1, "record the new field of EmployerClosed");
+static_assert(FieldCount<YearEndInterestCredited>() == 6, "record the new field");
+static_assert(FieldCount<EmployerClosed>() == 3, "record the new field of EmployerClosed");
 static_assert(FieldCount<EmployerReopened>() == 2, "record the new field of EmployerReopened");
 static_assert(FieldCount<EmployerRateReductionGranted>() == 1);
 static_assert(FieldCount<GrantRateReduction>() == 6, "record the new field");
@@ -56,6 +56,26 @@ static_assert(static_cast<uint8_t>(ReversalReason::kBankReturned) ==
                   static_cast<uint8_t>(ReversalReason::kOther) ==
                       static_cast<uint8_t>(schema::ReversalReason::Other),
               "ReversalReason mirrors the schema's values");
+static_assert(static_cast<uint8_t>(EmployerExitReason::kNoEmployees) ==
+                      static_cast<uint8_t>(schema::EmployerExitReason::NoEmployees) &&
+                  static_cast<uint8_t>(EmployerExitReason::kOther) ==
+                      static_cast<uint8_t>(schema::EmployerExitReason::Other),
+              "EmployerExitReason mirrors the schema's values");
+static_assert(static_cast<uint8_t>(AccountSealReason::kEmployerSealed) ==
+                      static_cast<uint8_t>(schema::AccountSealReason::EmployerSealed) &&
+                  static_cast<uint8_t>(AccountSealReason::kOther) ==
+                      static_cast<uint8_t>(schema::AccountSealReason::Other),
+              "AccountSealReason mirrors the schema's values");
+static_assert(static_cast<uint8_t>(AccountCloseReason::kHeirlessBalance) ==
+                      static_cast<uint8_t>(schema::AccountCloseReason::HeirlessBalance) &&
+                  static_cast<uint8_t>(AccountCloseReason::kOther) ==
+                      static_cast<uint8_t>(schema::AccountCloseReason::Other),
+              "AccountCloseReason mirrors the schema's values");
+
+// A text the fact may leave empty: no string at all then (it decodes as "").
+fb::Offset<fb::String> Optional(fb::FlatBufferBuilder& fbb, std::string_view text) {
+  return text.empty() ? fb::Offset<fb::String>() : fbb.CreateString(text);
+}
 
 schema::BusinessType BusinessTypeOf(RemittanceKind kind) {
   switch (kind) {
@@ -121,17 +141,22 @@ fb::Offset<schema::EmployerDeferralGranted> Table(fb::FlatBufferBuilder& fbb,
   return b.Finish();
 }
 
-// reason and approval_reference: the fact has neither.
+// An empty approval reference is left out (it decodes as "").
 fb::Offset<schema::EmployerSealed> Table(fb::FlatBufferBuilder& fbb, const EmployerSealed& f) {
+  const fb::Offset<fb::String> approval = Optional(fbb, f.approval_reference);
   schema::EmployerSealedBuilder b(fbb);
   b.add_employer_id(f.employer.value);
+  b.add_reason(static_cast<schema::EmployerExitReason>(f.reason));
+  if (!approval.IsNull()) b.add_approval_reference(approval);
   return b.Finish();
 }
 
-// reason and approval_reference: the fact has neither.
 fb::Offset<schema::EmployerClosed> Table(fb::FlatBufferBuilder& fbb, const EmployerClosed& f) {
+  const fb::Offset<fb::String> approval = Optional(fbb, f.approval_reference);
   schema::EmployerClosedBuilder b(fbb);
   b.add_employer_id(f.employer.value);
+  b.add_reason(static_cast<schema::EmployerExitReason>(f.reason));
+  if (!approval.IsNull()) b.add_approval_reference(approval);
   return b.Finish();
 }
 
@@ -142,12 +167,16 @@ fb::Offset<schema::EmployerReopened> Table(fb::FlatBufferBuilder& fbb, const Emp
   return b.Finish();
 }
 
-// identity_digest: the fact has none. contributor_kind follows from the employer: every
-// account of part 1 is opened under a registered employer (flexible employment, employer 0,
-// is not a command yet).
+// contributor_kind follows from the employer: every account of part 1 is opened under a
+// registered employer (flexible employment, employer 0, is not a command yet). An identity
+// digest of zeros (none given) is left out.
 fb::Offset<schema::AccountOpened> Table(fb::FlatBufferBuilder& fbb, const AccountOpened& f) {
   const OpenAccount& t = f.terms;
+  const bool has_digest = t.identity_digest != std::array<uint8_t, 32>{};
+  const schema::Digest digest(
+      fb::span<const uint8_t, 32>(t.identity_digest.data(), t.identity_digest.size()));
   schema::AccountOpenedBuilder b(fbb);
+  if (has_digest) b.add_identity_digest(&digest);
   b.add_account_id(t.account.value);
   b.add_employer_id(t.employer.value);
   b.add_contributor_kind(t.employer.value != 0 ? schema::ContributorKind::Employee
@@ -168,11 +197,11 @@ fb::Offset<schema::AccountBaseChanged> Table(fb::FlatBufferBuilder& fbb,
   return b.Finish();
 }
 
-// reason: the fact has none.
 fb::Offset<schema::AccountSealed> Table(fb::FlatBufferBuilder& fbb, const AccountSealed& f) {
   schema::AccountSealedBuilder b(fbb);
   b.add_account_id(f.account.value);
   b.add_employer_id(f.employer.value);
+  b.add_reason(static_cast<schema::AccountSealReason>(f.reason));
   return b.Finish();
 }
 
@@ -206,11 +235,13 @@ fb::Offset<schema::AccountUnfrozen> Table(fb::FlatBufferBuilder& fbb, const Acco
   return b.Finish();
 }
 
-// reason, cause_kind and cause_id: the fact has none.
+// cause_kind and cause_id: an account closed by CloseAccount has no cause (its balance was
+// already zero); the closing withdrawal and the transfer out of part 2 will name theirs.
 fb::Offset<schema::AccountClosed> Table(fb::FlatBufferBuilder& fbb, const AccountClosed& f) {
   schema::AccountClosedBuilder b(fbb);
   b.add_account_id(f.account.value);
   b.add_employer_id(f.employer.value);
+  b.add_reason(static_cast<schema::AccountCloseReason>(f.reason));
   return b.Finish();
 }
 
@@ -272,7 +303,6 @@ fb::Offset<schema::RemittanceCompleted> Table(fb::FlatBufferBuilder& fbb,
 }
 
 // The interest year gives the period: [1 July, next 1 July), the credit's value date.
-// settlement_id: the fact has none.
 fb::Offset<schema::YearEndInterestCredited> Table(fb::FlatBufferBuilder& fbb,
                                                   const YearEndInterestCredited& f) {
   const auto year = InterestYear::FromStartingYear(f.interest_year);
@@ -284,6 +314,7 @@ fb::Offset<schema::YearEndInterestCredited> Table(fb::FlatBufferBuilder& fbb,
   }
   const auto segments_offset = fbb.CreateVectorOfStructs(segments);
   schema::YearEndInterestCreditedBuilder b(fbb);
+  b.add_settlement_id(f.settlement_id);
   b.add_account_id(f.account.value);
   b.add_from_date(year->FirstDay().yyyymmdd());
   b.add_until_date(year->CreditValueDate().yyyymmdd());
@@ -397,6 +428,7 @@ Result<ReversibleFact> Read(const schema::YearEndInterestCredited& t) {
   }
   YearEndInterestCredited fact{.account = AccountId{t.account_id()},
                                .interest_year = year->starting_year(),
+                               .settlement_id = t.settlement_id(),
                                .segments = {},
                                .day_basis = *basis,
                                .interest = Fen{t.interest_fen()}};

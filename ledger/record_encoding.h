@@ -8,8 +8,10 @@
 // command's records this is (command_part of command_parts). Lifecycle facts carry no
 // postings; money facts carry PostingsOf(fact) (ledger/facts.h).
 //
-// Fields a schema table has but the fact does not (a reason code, an approval reference, a
-// settlement id) are left at their defaults; tests/ledger/record_encoding_test.cc lists them.
+// Fields a schema table has but the fact does not (an account closing's cause, which part 2's
+// withdrawals and transfers provide) are left at their defaults, as are optional ones the fact
+// leaves empty (an approval reference, an identity digest of zeros);
+// tests/ledger/record_encoding_test.cc lists them.
 // A new Fact alternative, or a new field of one, fails to compile in record_encoding.cc until
 // it is encoded.
 // Thread safety: pure functions; a RecordBuilder belongs to one thread.

@@ -47,10 +47,10 @@ constexpr uint16_t Tag(std::type_identity<C> /*unused*/) {
 static_assert(FieldCount<CommandHeader>() == 4, "Command header: is the new field content?");
 static_assert(FieldCount<RegisterEmployer>() == 7, "encode the new field of RegisterEmployer");
 static_assert(FieldCount<ChangeEmployerRates>() == 4, "encode the new field");
-static_assert(FieldCount<SealEmployer>() == 1, "encode the new field of SealEmployer");
-static_assert(FieldCount<OpenAccount>() == 5, "encode the new field of OpenAccount");
+static_assert(FieldCount<SealEmployer>() == 3, "encode the new field of SealEmployer");
+static_assert(FieldCount<OpenAccount>() == 6, "encode the new field of OpenAccount");
 static_assert(FieldCount<ChangeAccountBase>() == 3, "encode the new field");
-static_assert(FieldCount<SealAccount>() == 1, "encode the new field of SealAccount");
+static_assert(FieldCount<SealAccount>() == 2, "encode the new field of SealAccount");
 static_assert(FieldCount<UnsealAccount>() == 4, "encode the new field of UnsealAccount");
 static_assert(FieldCount<FreezeAccount>() == 3, "encode the new field of FreezeAccount");
 static_assert(FieldCount<UnfreezeAccount>() == 3, "encode the new field");
@@ -63,7 +63,7 @@ static_assert(FieldCount<SettleInterest>() == 2, "encode the new field of Settle
 static_assert(FieldCount<GrantRateReduction>() == 6, "encode the new field");
 static_assert(FieldCount<GrantDeferral>() == 4, "encode the new field of GrantDeferral");
 static_assert(FieldCount<ReverseRecord>() == 5, "encode the new field of ReverseRecord");
-static_assert(FieldCount<CloseEmployer>() == 1, "encode the new field of CloseEmployer");
+static_assert(FieldCount<CloseEmployer>() == 3, "encode the new field of CloseEmployer");
 static_assert(FieldCount<ReopenEmployer>() == 2, "encode the new field of ReopenEmployer");
 
 class BodyEncoder {
@@ -99,8 +99,16 @@ class BodyEncoder {
     w_.U32(c.to_month);
     w_.String(c.approval_reference);
   }
-  void operator()(const SealEmployer& c) { w_.U64(c.employer.value); }
-  void operator()(const CloseEmployer& c) { w_.U64(c.employer.value); }
+  void operator()(const SealEmployer& c) {
+    w_.U64(c.employer.value);
+    w_.U8(static_cast<uint8_t>(c.reason));
+    w_.String(c.approval_reference);
+  }
+  void operator()(const CloseEmployer& c) {
+    w_.U64(c.employer.value);
+    w_.U8(static_cast<uint8_t>(c.reason));
+    w_.String(c.approval_reference);
+  }
   void operator()(const ReopenEmployer& c) {
     w_.U64(c.employer.value);
     w_.U32(c.first_contribution_month);
@@ -111,13 +119,18 @@ class BodyEncoder {
     w_.U64(c.person_id);
     w_.I64(c.contribution_base.value);
     w_.U32(c.first_contribution_month);
+    w_.String(std::string_view(reinterpret_cast<const char*>(c.identity_digest.data()),
+                               c.identity_digest.size()));
   }
   void operator()(const ChangeAccountBase& c) {
     w_.U64(c.account.value);
     w_.I64(c.contribution_base.value);
     w_.U32(c.from_month);
   }
-  void operator()(const SealAccount& c) { w_.U64(c.account.value); }
+  void operator()(const SealAccount& c) {
+    w_.U64(c.account.value);
+    w_.U8(static_cast<uint8_t>(c.reason));
+  }
   void operator()(const UnsealAccount& c) {
     w_.U64(c.account.value);
     w_.U64(c.employer.value);

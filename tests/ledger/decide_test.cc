@@ -976,6 +976,34 @@ TEST_SUITE("ledger") {
     CHECK(Decide(state, At(20220720, reversal), Policy()).accepted());
   }
 
+  TEST_CASE("Facts carry the reasons, approvals, digest and settlement their commands give") {
+    State state = StateAfter({Register(kAcme), Register(kBeta), Open(kAlice, kAcme)});
+    OpenAccount bob = Open(kBob, kAcme);
+    bob.identity_digest.fill(0x5A);
+    const std::vector<Fact> opened = Apply(state, 20220701, bob);
+    CHECK(std::get<AccountOpened>(opened[0]).terms.identity_digest == bob.identity_digest);
+    // A seal reason among its codes.
+    HPF_CHECK_REJECTS(Rejection::kCodeInvalid, state,
+                      SealAccount{kAlice, static_cast<AccountSealReason>(0)});
+    const std::vector<Fact> sealed =
+        Apply(state, 20220801, SealAccount{kAlice, AccountSealReason::kEmployerSealed});
+    CHECK(std::get<AccountSealed>(sealed[0]).reason == AccountSealReason::kEmployerSealed);
+    // An employer's exit: a reason among its codes, an approval of at most 200 bytes.
+    HPF_CHECK_REJECTS(Rejection::kCodeInvalid, state,
+                      SealEmployer{kBeta, static_cast<EmployerExitReason>(4), ""});
+    HPF_CHECK_REJECTS(Rejection::kTextFieldInvalid, state,
+                      CloseEmployer{kBeta, EmployerExitReason::kDissolved, std::string(201, 'a')});
+    const std::vector<Fact> closed =
+        Apply(state, 20220802, CloseEmployer{kBeta, EmployerExitReason::kDissolved, "XH-7"});
+    CHECK(std::get<EmployerClosed>(closed[0]).reason == EmployerExitReason::kDissolved);
+    CHECK(std::get<EmployerClosed>(closed[0]).approval_reference == "XH-7");
+    const std::vector<Fact> closed_account = Apply(state, 20220803, CloseAccount{kBob});
+    CHECK(std::get<AccountClosed>(closed_account[0]).reason == AccountCloseReason::kOther);
+    // Every credit of a year names the year's one settlement run.
+    const std::vector<Fact> credits = Apply(state, 20230630, SettleInterest{2022, {kAlice}});
+    CHECK(std::get<YearEndInterestCredited>(credits[0]).settlement_id == 2022);
+  }
+
   // Must stay the last case of the suite (doctest runs cases in file order by default).
   TEST_CASE("Rejection: every value has a case above that triggers it") {
     if (Seen().empty()) {

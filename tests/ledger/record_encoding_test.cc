@@ -5,10 +5,10 @@
 // The test walks every alternative of Fact: a new fact without a Sample() and a Check() here
 // (or without an encoder in record_encoding.cc) does not compile.
 //
-// Schema fields no fact carries yet (left at their defaults, so they decode as None / 0 / ""):
-//   EmployerSealed.reason, .approval_reference; EmployerClosed.reason, .approval_reference;
-//   AccountOpened.identity_digest; AccountSealed.reason; AccountClosed.reason, .cause_kind,
-//   .cause_id; YearEndInterestCredited.settlement_id.
+// Schema fields no fact carries yet (left at their defaults, so they decode as None / 0):
+//   AccountClosed.cause_kind, .cause_id (the closing withdrawal and the transfer out of part 2
+//   name them). Optional fields a fact leaves empty are left out: an approval reference of
+//   EmployerSealed / EmployerClosed, AccountOpened.identity_digest of zeros.
 #include "ledger/record_encoding.h"
 
 #include <cstring>
@@ -63,19 +63,27 @@ EmployerRateReductionGranted Sample(std::type_identity<EmployerRateReductionGran
 EmployerDeferralGranted Sample(std::type_identity<EmployerDeferralGranted> /*unused*/) {
   return {GrantDeferral{EmployerId{11}, 202301, 202312, "QD-2023-8"}};
 }
-EmployerSealed Sample(std::type_identity<EmployerSealed> /*unused*/) { return {EmployerId{11}}; }
-EmployerClosed Sample(std::type_identity<EmployerClosed> /*unused*/) { return {EmployerId{11}}; }
+EmployerSealed Sample(std::type_identity<EmployerSealed> /*unused*/) {
+  return {EmployerId{11}, EmployerExitReason::kSuspendedBusiness, "FC-2023-1"};
+}
+EmployerClosed Sample(std::type_identity<EmployerClosed> /*unused*/) {
+  return {EmployerId{11}, EmployerExitReason::kDissolved, "XH-2023-2"};
+}
 EmployerReopened Sample(std::type_identity<EmployerReopened> /*unused*/) {
   return {EmployerId{11}, 202403};
 }
 AccountOpened Sample(std::type_identity<AccountOpened> /*unused*/) {
-  return {OpenAccount{AccountId{1001}, EmployerId{11}, 555, Fen{800'000}, 202207}};
+  OpenAccount terms{AccountId{1001}, EmployerId{11}, 555, Fen{800'000}, 202207};
+  for (size_t i = 0; i < terms.identity_digest.size(); ++i) {
+    terms.identity_digest[i] = static_cast<uint8_t>(0xA0 + i);
+  }
+  return {terms};
 }
 AccountBaseChanged Sample(std::type_identity<AccountBaseChanged> /*unused*/) {
   return {AccountId{1001}, EmployerId{11}, Fen{900'000}, 202307};
 }
 AccountSealed Sample(std::type_identity<AccountSealed> /*unused*/) {
-  return {AccountId{1001}, EmployerId{11}};
+  return {AccountId{1001}, EmployerId{11}, AccountSealReason::kEmployerSealed};
 }
 AccountUnsealed Sample(std::type_identity<AccountUnsealed> /*unused*/) {
   return {AccountId{1001}, EmployerId{12}, EmployerId{11}, Fen{700'000}, 202309};
@@ -87,7 +95,7 @@ AccountUnfrozen Sample(std::type_identity<AccountUnfrozen> /*unused*/) {
   return {AccountId{1001}, "(2023)鲁02执1号", "Qingdao Intermediate Court"};
 }
 AccountClosed Sample(std::type_identity<AccountClosed> /*unused*/) {
-  return {AccountId{1001}, EmployerId{11}};
+  return {AccountId{1001}, EmployerId{11}, AccountCloseReason::kHeirlessBalance};
 }
 BankReceiptRecorded Sample(std::type_identity<BankReceiptRecorded> /*unused*/) {
   return {RecordBankReceipt{EmployerId{11}, "ICBC", "ICBC2022071500011", Fen{192'000}, 3}};
@@ -125,6 +133,7 @@ RemittanceCompleted Sample(std::type_identity<RemittanceCompleted> /*unused*/) {
 YearEndInterestCredited Sample(std::type_identity<YearEndInterestCredited> /*unused*/) {
   return {.account = AccountId{1001},
           .interest_year = 2022,
+          .settlement_id = 2022,
           .segments = {InterestSegment{Day(20220701), RatePpm{15'000}, FenDays{1'000'000}},
                        InterestSegment{Day(20230101), RatePpm{14'000}, FenDays{2'000'000}}},
           .day_basis = DayBasis::k365,
@@ -180,10 +189,16 @@ void Check(const EmployerDeferralGranted& f, const schema::Record& r) {
   CHECK(Text(t->approval_reference()) == f.terms.approval_reference);
 }
 void Check(const EmployerSealed& f, const schema::Record& r) {
-  CHECK(r.payload_as_EmployerSealed()->employer_id() == f.employer.value);
+  const auto* t = r.payload_as_EmployerSealed();
+  CHECK(t->employer_id() == f.employer.value);
+  CHECK(t->reason() == schema::EmployerExitReason::SuspendedBusiness);
+  CHECK(Text(t->approval_reference()) == f.approval_reference);
 }
 void Check(const EmployerClosed& f, const schema::Record& r) {
-  CHECK(r.payload_as_EmployerClosed()->employer_id() == f.employer.value);
+  const auto* t = r.payload_as_EmployerClosed();
+  CHECK(t->employer_id() == f.employer.value);
+  CHECK(t->reason() == schema::EmployerExitReason::Dissolved);
+  CHECK(Text(t->approval_reference()) == f.approval_reference);
 }
 void Check(const EmployerReopened& f, const schema::Record& r) {
   const auto* t = r.payload_as_EmployerReopened();
@@ -196,6 +211,9 @@ void Check(const AccountOpened& f, const schema::Record& r) {
   CHECK(t->employer_id() == f.terms.employer.value);
   CHECK(t->contributor_kind() == schema::ContributorKind::Employee);
   CHECK(t->person_id() == f.terms.person_id);
+  REQUIRE(t->identity_digest() != nullptr);
+  CHECK(std::memcmp(t->identity_digest()->bytes()->data(), f.terms.identity_digest.data(), 32) ==
+        0);
   CHECK(t->contribution_base_fen() == f.terms.contribution_base.value);
   CHECK(t->first_contribution_month() == f.terms.first_contribution_month);
 }
@@ -210,6 +228,7 @@ void Check(const AccountSealed& f, const schema::Record& r) {
   const auto* t = r.payload_as_AccountSealed();
   CHECK(t->account_id() == f.account.value);
   CHECK(t->employer_id() == f.employer.value);
+  CHECK(t->reason() == schema::AccountSealReason::EmployerSealed);
 }
 void Check(const AccountUnsealed& f, const schema::Record& r) {
   const auto* t = r.payload_as_AccountUnsealed();
@@ -235,6 +254,8 @@ void Check(const AccountClosed& f, const schema::Record& r) {
   const auto* t = r.payload_as_AccountClosed();
   CHECK(t->account_id() == f.account.value);
   CHECK(t->employer_id() == f.employer.value);
+  CHECK(t->reason() == schema::AccountCloseReason::HeirlessBalance);
+  CHECK(t->cause_kind() == schema::EntityKind::None);  // part 2's withdrawals and transfers
 }
 void Check(const BankReceiptRecorded& f, const schema::Record& r) {
   const auto* t = r.payload_as_BankReceiptRecorded();
@@ -279,6 +300,7 @@ void Check(const RemittanceCompleted& f, const schema::Record& r) {
 }
 void Check(const YearEndInterestCredited& f, const schema::Record& r) {
   const auto* t = r.payload_as_YearEndInterestCredited();
+  CHECK(t->settlement_id() == f.settlement_id);
   CHECK(t->account_id() == f.account.value);
   CHECK(t->from_date() == 20220701);   // the interest year 2022 ...
   CHECK(t->until_date() == 20230701);  // ... and its credit value date
@@ -402,6 +424,27 @@ TEST_SUITE("ledger") {
       CHECK(events::CheckPostingsBalance(r).ok());
     });
     CHECK(tables.size() == std::variant_size_v<Fact>);
+  }
+
+  TEST_CASE("RecordEncoding: optional fields left empty are left out of the record") {
+    events::RecordBuilder builder;
+    const auto table = [&](const Fact& fact) {
+      return AlignedRecord(EncodeFact(builder, Header(), fact, {.stream_version = 1}));
+    };
+    AccountOpened opened = SampleOf<AccountOpened>();
+    opened.terms.identity_digest = {};
+    const AlignedRecord account = table(opened);
+    CHECK(events::VerifyRecord(account.bytes())
+              .value()
+              ->payload_as_AccountOpened()
+              ->identity_digest() == nullptr);
+    EmployerSealed sealed = SampleOf<EmployerSealed>();
+    sealed.approval_reference.clear();
+    const AlignedRecord employer = table(sealed);
+    CHECK(events::VerifyRecord(employer.bytes())
+              .value()
+              ->payload_as_EmployerSealed()
+              ->approval_reference() == nullptr);
   }
 
   TEST_CASE("RecordEncoding: money facts carry postings, lifecycle facts none") {

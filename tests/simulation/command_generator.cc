@@ -263,6 +263,17 @@ uint32_t CommandGenerator::RandomRate() {
   return static_cast<uint32_t>(kModelRateMinPpm + Below(kModelRateMaxPpm - kModelRateMinPpm + 1));
 }
 
+ledger::EmployerExitReason CommandGenerator::ExitReason() {
+  static constexpr ledger::EmployerExitReason kReasons[] = {
+      ledger::EmployerExitReason::kDissolved, ledger::EmployerExitReason::kSuspendedBusiness,
+      ledger::EmployerExitReason::kNoEmployees, ledger::EmployerExitReason::kOther};
+  return kReasons[Below(std::size(kReasons))];
+}
+
+std::string CommandGenerator::Approval(const char* prefix) {
+  return PerMille(300) ? std::string() : prefix + std::to_string(serial_);
+}
+
 int64_t CommandGenerator::RandomBase() {
   const uint64_t roll = Below(100);
   if (roll < 5) return kModelBaseFloorFen;
@@ -551,11 +562,15 @@ std::optional<GeneratedCommand> CommandGenerator::HireEmployee() {
   for (uint64_t late = PerMille(100) ? 1 + Below(3) : 0; late > 0; --late) {
     first = PrevMonth(first);
   }
-  return Make(ledger::OpenAccount{.account = AccountId{id},
-                                  .employer = EmployerId{*employer},
-                                  .person_id = id,
-                                  .contribution_base = Fen{RandomBase()},
-                                  .first_contribution_month = first},
+  ledger::OpenAccount open{.account = AccountId{id},
+                           .employer = EmployerId{*employer},
+                           .person_id = id,
+                           .contribution_base = Fen{RandomBase()},
+                           .first_contribution_month = first};
+  if (PerMille(800)) {  // the registry's digest of the person's document, when it has one
+    for (uint8_t& byte : open.identity_digest) byte = static_cast<uint8_t>(rng_());
+  }
+  return Make(std::move(open),
               first <= model.paid_up_to_month ? "open account late" : "open account");
 }
 
@@ -601,7 +616,12 @@ std::optional<GeneratedCommand> CommandGenerator::SealSomeAccount() {
     return a.status == ModelStatus::kNormal && Quiet(a.employer);
   });
   if (!account) return std::nullopt;
-  return Make(ledger::SealAccount{.account = AccountId{*account}}, "seal account");
+  static constexpr ledger::AccountSealReason kReasons[] = {
+      ledger::AccountSealReason::kLeftEmployer, ledger::AccountSealReason::kLeftEmployer,
+      ledger::AccountSealReason::kEmployerSealed, ledger::AccountSealReason::kOther};
+  return Make(ledger::SealAccount{.account = AccountId{*account},
+                                  .reason = kReasons[Below(std::size(kReasons))]},
+              "seal account");
 }
 
 std::optional<GeneratedCommand> CommandGenerator::UnsealSomeAccount() {
@@ -666,7 +686,10 @@ std::optional<GeneratedCommand> CommandGenerator::SealSomeEmployer() {
     return true;
   });
   if (!employer) return std::nullopt;
-  return Make(ledger::SealEmployer{.employer = EmployerId{*employer}}, "seal employer");
+  return Make(ledger::SealEmployer{.employer = EmployerId{*employer},
+                                   .reason = ExitReason(),
+                                   .approval_reference = Approval("FC-")},
+              "seal employer");
 }
 
 std::optional<GeneratedCommand> CommandGenerator::ExtraReceipt() {
@@ -735,7 +758,10 @@ std::optional<GeneratedCommand> CommandGenerator::CloseSomeEmployer() {
     return true;
   });
   if (!employer) return std::nullopt;
-  return Make(ledger::CloseEmployer{.employer = EmployerId{*employer}}, "close employer");
+  return Make(ledger::CloseEmployer{.employer = EmployerId{*employer},
+                                    .reason = ExitReason(),
+                                    .approval_reference = Approval("XH-")},
+              "close employer");
 }
 
 std::optional<GeneratedCommand> CommandGenerator::ReopenSomeEmployer() {
@@ -1522,7 +1548,29 @@ std::optional<GeneratedCommand> CommandGenerator::Invalid(uint64_t variant) {
         return entry.kind == JournalKind::kReceipt && !entry.reversed;
       });
       if (!employer) return std::nullopt;
-      switch (Below(4)) {
+      switch (Below(6)) {
+        case 4: {
+          const auto sealed = PickEmployer(sealed_employer);
+          if (PerMille(500) || !sealed) {
+            return bad(ledger::SealEmployer{.employer = EmployerId{*employer},
+                                            .reason = static_cast<ledger::EmployerExitReason>(
+                                                PerMille(500) ? 0 : 4),
+                                            .approval_reference = "FC-K"},
+                       "codes: an employer exit reason that is not one");
+          }
+          return bad(
+              ledger::CloseEmployer{.employer = EmployerId{*sealed},
+                                    .reason = ledger::EmployerExitReason::kDissolved,
+                                    .approval_reference = std::string(kModelTextBytesMax + 1, 'X')},
+              "close employer: an approval too long");
+        }
+        case 5: {
+          const auto account = PickAccount(open_account);
+          if (!account) return std::nullopt;
+          return bad(ledger::SealAccount{.account = AccountId{*account},
+                                         .reason = static_cast<ledger::AccountSealReason>(3)},
+                     "codes: a seal reason that is not one");
+        }
         case 0: {
           ledger::OpenRemittance body{.remittance_id = next_remittance_++,
                                       .employer = EmployerId{*employer},

@@ -142,6 +142,8 @@ class CommandGenerator {
   bool Quiet(uint64_t employer) const;  // no plan, no list: safe to change its people
   uint32_t RandomRate();
   int64_t RandomBase();
+  ledger::EmployerExitReason ExitReason();
+  std::string Approval(const char* prefix);  // empty now and then
   ledger::AllocateContribution LineCommand(uint64_t employer, const Plan& plan,
                                            const Line& line) const;
   uint64_t UnknownId() { return 900'000'000 + Below(1'000'000); }

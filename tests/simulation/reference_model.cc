@@ -35,6 +35,14 @@ bool AnyZero(std::initializer_list<uint64_t> ids) {
   return std::find(ids.begin(), ids.end(), uint64_t{0}) != ids.end();
 }
 
+// An employer's seal or closing: dissolved (1), business suspended (2), no employees (3) or
+// other (99); an approval reference that may be empty, of at most 200 bytes.
+std::optional<Rejection> ExitFieldsOk(int reason, const std::string& approval_reference) {
+  if ((reason < 1 || reason > 3) && reason != 99) return Rejection::kCodeInvalid;
+  if (approval_reference.size() > kModelTextBytesMax) return Rejection::kTextFieldInvalid;
+  return std::nullopt;
+}
+
 bool CreditCodeOk(const std::string& code) {
   if (code.size() != kModelCreditCodeBytes) return false;
   for (const char c : code) {
@@ -313,6 +321,7 @@ void ReferenceModel::Effects(const ledger::ChangeEmployerRates& c, uint32_t /*da
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::SealEmployer& c,
                                              uint32_t /*date*/) const {
   if (AnyZero({c.employer.value})) return Rejection::kIdMustNotBeZero;
+  if (auto r = ExitFieldsOk(static_cast<int>(c.reason), c.approval_reference)) return r;
   if (auto r = EmployerMustBeNormal(c.employer.value)) return r;
   return EmployerMustBeEmpty(c.employer.value);
 }
@@ -379,6 +388,7 @@ void ReferenceModel::Effects(const ledger::GrantDeferral& c, uint32_t /*date*/,
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::CloseEmployer& c,
                                              uint32_t /*date*/) const {
   if (AnyZero({c.employer.value})) return Rejection::kIdMustNotBeZero;
+  if (auto r = ExitFieldsOk(static_cast<int>(c.reason), c.approval_reference)) return r;
   if (auto r = EmployerMustNotBeClosed(c.employer.value)) return r;
   return EmployerMustBeEmpty(c.employer.value);
 }
@@ -464,6 +474,9 @@ void ReferenceModel::Effects(const ledger::ChangeAccountBase& c, uint32_t /*date
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::SealAccount& c,
                                              uint32_t /*date*/) const {
   if (AnyZero({c.account.value})) return Rejection::kIdMustNotBeZero;
+  // Left the employer (1), the employer sealed (2), other (99).
+  const auto reason = static_cast<int>(c.reason);
+  if (reason != 1 && reason != 2 && reason != 99) return Rejection::kCodeInvalid;
   if (auto r = AccountMustBeOpen(c.account.value)) return r;
   if (account(c.account.value)->status != ModelStatus::kNormal) {
     return Rejection::kAccountNotNormal;

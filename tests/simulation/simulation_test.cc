@@ -443,6 +443,11 @@ class Simulation {
                            credited->account.value, credited->interest.value, expected));
         }
         if (postings.empty() != (expected == 0)) Fail("interest postings vs interest amount");
+        const auto year = std::get<ledger::SettleInterest>(command.body).interest_year;
+        if (credited->settlement_id != static_cast<uint64_t>(year)) {
+          Fail(fmt::format("credit of account {} names settlement {}, not the year's {}",
+                           credited->account.value, credited->settlement_id, year));
+        }
       }
       book_.Post(postings);
       ledger::Evolve(state_, fact, date, policy_);

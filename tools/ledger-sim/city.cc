@@ -91,11 +91,19 @@ class City {
       const uint64_t accounts = 1 + Below(2 * uint64_t{options_.accounts_per_employer});
       for (uint64_t a = 0; a < accounts; ++a) {
         SimAccount account{AccountId{employer.id.value * 100'000 + a + 1}, RandomBase()};
-        Emit(date, ledger::OpenAccount{.account = account.id,
-                                       .employer = employer.id,
-                                       .person_id = account.id.value,
-                                       .contribution_base = account.base,
-                                       .first_contribution_month = first.yyyymm()});
+        ledger::OpenAccount open{.account = account.id,
+                                 .employer = employer.id,
+                                 .person_id = account.id.value,
+                                 .contribution_base = account.base,
+                                 .first_contribution_month = first.yyyymm()};
+        // The registry's keyed digest of the person's document number: random here.
+        for (size_t i = 0; i < open.identity_digest.size(); i += 8) {
+          const uint64_t word = rng_();
+          for (size_t b = 0; b < 8; ++b) {
+            open.identity_digest[i + b] = static_cast<uint8_t>(word >> (8 * b));
+          }
+        }
+        Emit(date, std::move(open));
         ++counts_.accounts;
         employer.accounts.push_back(account);
       }
@@ -125,7 +133,7 @@ class City {
       if (account.sealed) continue;
       if (PerMille(options_.seals_per_mille)) {
         account.sealed = true;
-        Emit(first_day, ledger::SealAccount{account.id});
+        Emit(first_day, ledger::SealAccount{account.id, ledger::AccountSealReason::kLeftEmployer});
       } else if (PerMille(options_.base_changes_per_mille)) {
         account.base = RandomBase();
         Emit(first_day, ledger::ChangeAccountBase{account.id, account.base, month.yyyymm()});

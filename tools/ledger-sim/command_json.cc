@@ -1,6 +1,10 @@
 // tools/ledger-sim/command_json.cc
 #include "tools/ledger-sim/command_json.h"
 
+#include <array>
+#include <cstdint>
+#include <string>
+
 #include <boost/json.hpp>
 
 namespace hpf::sim {
@@ -55,10 +59,14 @@ struct Fields {
   void operator()(const SealEmployer& c) const {
     o["type"] = "SealEmployer";
     o["employer"] = c.employer.value;
+    o["reason"] = static_cast<int>(c.reason);
+    o["approval_reference"] = c.approval_reference;
   }
   void operator()(const CloseEmployer& c) const {
     o["type"] = "CloseEmployer";
     o["employer"] = c.employer.value;
+    o["reason"] = static_cast<int>(c.reason);
+    o["approval_reference"] = c.approval_reference;
   }
   void operator()(const ReopenEmployer& c) const {
     o["type"] = "ReopenEmployer";
@@ -72,6 +80,16 @@ struct Fields {
     o["person_id"] = c.person_id;
     o["contribution_base_fen"] = c.contribution_base.value;
     o["first_contribution_month"] = c.first_contribution_month;
+    // Lower-case hex; left out when the registry gave none (all zeros).
+    if (c.identity_digest != std::array<uint8_t, 32>{}) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string hex;
+      for (const uint8_t byte : c.identity_digest) {
+        hex.push_back(kHex[byte >> 4]);
+        hex.push_back(kHex[byte & 0xF]);
+      }
+      o["identity_digest"] = hex;
+    }
   }
   void operator()(const ChangeAccountBase& c) const {
     o["type"] = "ChangeAccountBase";
@@ -82,6 +100,7 @@ struct Fields {
   void operator()(const SealAccount& c) const {
     o["type"] = "SealAccount";
     o["account"] = c.account.value;
+    o["reason"] = static_cast<int>(c.reason);
   }
   void operator()(const UnsealAccount& c) const {
     o["type"] = "UnsealAccount";

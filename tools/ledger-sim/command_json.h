@@ -1,6 +1,8 @@
 // tools/ledger-sim/command_json.h — a command as one JSON object, the form ledgerd's
 // POST /v1/commands takes (DESIGN §4): {"type": "...", "idempotency_key": ..., fields...}.
-// Amounts in fen, rates in ppm, dates yyyymmdd, months yyyymm, as in the schemas.
+// Amounts in fen, rates in ppm, dates yyyymmdd, months yyyymm, as in the schemas; reasons and
+// kinds of the data standard as their numeric codes; an identity digest as 64 lower-case hex
+// digits (left out when the command has none).
 #pragma once
 
 #include <string>
