@@ -216,7 +216,8 @@ struct KafkaPublisher::Impl {
       if (producer == nullptr) {
         const Status connected = Connect();
         if (!connected.ok()) {
-          RecordError(connected.ToString());
+          // A check cut short by Stop() says nothing new about the broker.
+          if (!stop_requested.load()) RecordError(connected.ToString());
           DestroyProducer();
           SleepUnlessStopped(options.restart_backoff_ms);
         }
@@ -416,15 +417,53 @@ struct KafkaPublisher::Impl {
     return Status::Ok();
   }
 
+  // Broker queries wait in slices of at most this long, so that Stop() is heard between them.
+  static constexpr int kBrokerQuerySliceMs = 250;
+
+  // The timeout for one librdkafka call: what is left until `deadline`, 1..kBrokerQuerySliceMs.
+  static int SliceUntil(SteadyClock::time_point deadline) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    return static_cast<int>(std::clamp<int64_t>(left.count(), 1, kBrokerQuerySliceMs));
+  }
+
+  // Repeats `query(timeout_ms)` until it succeeds, `deadline` passes or Stop() is called;
+  // returns its last answer.
+  template <typename Query>
+  rd_kafka_resp_err_t QueryBroker(SteadyClock::time_point deadline, const Query& query) {
+    while (true) {
+      const SteadyClock::time_point started = SteadyClock::now();
+      const int slice_ms = SliceUntil(deadline);
+      const rd_kafka_resp_err_t err = query(slice_ms);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR || stop_requested.load() ||
+          SteadyClock::now() >= deadline) {
+        return err;
+      }
+      // An error answered at once (no broker yet, a leader moving) is asked again after a
+      // pause, not in a spin.
+      if (SteadyClock::now() - started < std::chrono::milliseconds(slice_ms)) {
+        SleepUnlessStopped(50);
+      }
+    }
+  }
+
   // Compares the broker with the cursor; on a fresh broker moves the cursor back to the oldest
   // position the broker lacks. Unavailable while the broker cannot answer.
   Status CheckBroker() {
-    const int timeout_ms = static_cast<int>(options.broker_query_timeout_ms);
+    // One deadline for the whole check, however many partitions: Stop() waits for at most one
+    // query slice, and a broker that stops answering half-way fails the check in bounded time.
+    const SteadyClock::time_point deadline =
+        SteadyClock::now() + std::chrono::milliseconds(options.broker_query_timeout_ms);
     const rd_kafka_metadata_t* metadata = nullptr;
-    rd_kafka_resp_err_t err =
-        rd_kafka_metadata(producer.get(), 0, topic.get(), &metadata, timeout_ms);
+    rd_kafka_resp_err_t err = QueryBroker(deadline, [&](int timeout_ms) {
+      return rd_kafka_metadata(producer.get(), 0, topic.get(), &metadata, timeout_ms);
+    });
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return UnavailableError(fmt::format("broker metadata: {}", rd_kafka_err2str(err)));
+      return UnavailableError(fmt::format(
+          "Kafka at {}: no metadata for topic {} within broker_query_timeout_ms ({} ms): {}; is "
+          "the broker up and reachable?",
+          options.bootstrap_servers, options.topic, options.broker_query_timeout_ms,
+          rd_kafka_err2str(err)));
     }
     int32_t partition_count = 0;
     rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
@@ -434,23 +473,30 @@ struct KafkaPublisher::Impl {
     }
     rd_kafka_metadata_destroy(metadata);
     if (topic_err != RD_KAFKA_RESP_ERR_NO_ERROR || partition_count <= 0) {
-      return UnavailableError(
-          fmt::format("topic {}: {}", options.topic, rd_kafka_err2str(topic_err)));
+      return UnavailableError(fmt::format(
+          "Kafka at {}: topic {}: {}; create it (the development broker creates its topic at "
+          "start: ledger-broker --topic)",
+          options.bootstrap_servers, options.topic, rd_kafka_err2str(topic_err)));
     }
     std::vector<int64_t> low(static_cast<size_t>(partition_count), 0);
     std::vector<int64_t> high(static_cast<size_t>(partition_count), 0);
     uint64_t broker_messages = 0;
     for (int32_t p = 0; p < partition_count; ++p) {
       const auto index = static_cast<size_t>(p);
-      err = rd_kafka_query_watermark_offsets(producer.get(), options.topic.c_str(), p, &low[index],
-                                             &high[index], timeout_ms);
+      err = QueryBroker(deadline, [&](int timeout_ms) {
+        return rd_kafka_query_watermark_offsets(producer.get(), options.topic.c_str(), p,
+                                                &low[index], &high[index], timeout_ms);
+      });
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return UnavailableError(
-            fmt::format("watermarks of partition {}: {}", p, rd_kafka_err2str(err)));
+            fmt::format("Kafka at {}: watermarks of {} [{}] within broker_query_timeout_ms: {}",
+                        options.bootstrap_servers, options.topic, p, rd_kafka_err2str(err)));
       }
       broker_messages += static_cast<uint64_t>(high[index]);
     }
-    char* id = rd_kafka_clusterid(producer.get(), timeout_ms);
+    // Known once metadata arrived (Kafka >= 0.10 sends it there); unknown disables the
+    // comparison of cluster ids, not the others.
+    char* id = rd_kafka_clusterid(producer.get(), SliceUntil(deadline));
     const std::string cluster = id != nullptr ? std::string(id) : std::string();
     if (id != nullptr) rd_kafka_mem_free(producer.get(), id);
 
@@ -459,7 +505,7 @@ struct KafkaPublisher::Impl {
     if (finding != internal::BrokerFinding::kHoldsAll) {
       GlobalPosition lacking_from{0};
       if (finding == internal::BrokerFinding::kLostLatest) {
-        HPF_ASSIGN_OR_RETURN(lacking_from, LowestLastPosition(low, high));
+        HPF_ASSIGN_OR_RETURN(lacking_from, LowestLastPosition(low, high, deadline));
       }
       const GlobalPosition restart{std::min(lacking_from.value, published_through.load())};
       RecordError(fmt::format(
@@ -486,7 +532,8 @@ struct KafkaPublisher::Impl {
   // That holds for a broker whose partitions were filled from their start (a fresh broker met
   // at connection time), not for one that took over mid-stream (BrokerFinding::kMayLackOldest).
   Result<GlobalPosition> LowestLastPosition(const std::vector<int64_t>& low,
-                                            const std::vector<int64_t>& high) {
+                                            const std::vector<int64_t>& high,
+                                            SteadyClock::time_point deadline) {
     rd_kafka_topic_partition_list_t* wanted =
         rd_kafka_topic_partition_list_new(static_cast<int>(high.size()));
     for (size_t p = 0; p < high.size(); ++p) {
@@ -518,9 +565,7 @@ struct KafkaPublisher::Impl {
     }
     std::vector<std::optional<uint64_t>> last(high.size());
     size_t found = 0;
-    const SteadyClock::time_point deadline =
-        SteadyClock::now() + std::chrono::milliseconds(options.broker_query_timeout_ms);
-    while (found < last.size() && SteadyClock::now() < deadline) {
+    while (found < last.size() && SteadyClock::now() < deadline && !stop_requested.load()) {
       rd_kafka_message_t* message = rd_kafka_consumer_poll(handle, 100);
       if (message == nullptr) continue;
       if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR && message->partition >= 0 &&
@@ -536,7 +581,10 @@ struct KafkaPublisher::Impl {
     }
     rd_kafka_consumer_close(handle);
     if (found < last.size()) {
-      return UnavailableError("reading the partitions' last messages timed out");
+      return UnavailableError(
+          fmt::format("Kafka at {}: read the last message of {} of {} partitions of {} within "
+                      "broker_query_timeout_ms",
+                      options.bootstrap_servers, found, last.size(), options.topic));
     }
     uint64_t lowest = UINT64_MAX;
     for (const auto& value : last) lowest = std::min(lowest, *value);

@@ -80,7 +80,8 @@ struct KafkaPublisherOptions {
   uint32_t stop_flush_timeout_ms = 5000;
   // Waiting after a failed start or a failure before trying again.
   uint32_t restart_backoff_ms = 500;
-  // How long one broker query (metadata, watermarks, the last messages) may take.
+  // How long comparing a new producer's broker with the cursor (metadata, each partition's
+  // watermarks, the last messages) may take in all before it is given up and tried again.
   uint32_t broker_query_timeout_ms = 5000;
   // Extra librdkafka producer settings (e.g. {"linger.ms", "5"}), at most
   // kPublisherSettingsMax. The delivery promises are not negotiable: enable.idempotence, acks,

@@ -462,6 +462,22 @@ TEST_SUITE("kafka") {
     CHECK(check.distinct_positions == 300);
   }
 
+  TEST_CASE("KafkaPublisher: Stop() does not wait out a broker query") {
+    // ledgerd stops its publisher on shutdown; a broker that does not answer must not hold
+    // that up for the whole broker_query_timeout_ms (nor for one timeout per partition).
+    testing::TempDir dir;
+    auto log = OpenLog(dir.path());
+    auto broker = StartBroker(1, 2);
+    REQUIRE(broker->SetAllBrokersDown().ok());
+    auto publisher = StartPublisher(*log, *broker, {.broker_query_timeout_ms = 60'000});
+    std::this_thread::sleep_for(milliseconds(300));  // inside the first broker query
+    const auto stop_started = std::chrono::steady_clock::now();
+    REQUIRE(publisher->Stop().ok());
+    const auto stop_took = std::chrono::steady_clock::now() - stop_started;
+    // Generous for a loaded machine; the query it must not wait out is 60 s.
+    CHECK(stop_took < seconds(10));
+  }
+
   TEST_CASE("KafkaPublisher: bad options, protected settings and a foreign cursor are refused") {
     testing::TempDir dir;
     auto log = OpenLog(dir.path());
