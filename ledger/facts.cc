@@ -33,8 +33,10 @@ std::vector<Posting> PostingsOf(const Fact& fact) {
           return {debit, credit};
         } else if constexpr (std::is_same_v<F, YearEndInterestCredited>) {
           if (f.interest == Fen{0}) return {};
+          // DOMAIN §7 keeps 41101 without a sub-ledger (schemas/events.fbs: None, id 0); the
+          // account credited is the 201 line's.
           auto [debit, credit] = Transfer(
-              {GlAccount::kInterestToPersonal, Subledger::kFund, 0},
+              {GlAccount::kInterestToPersonal, Subledger::kNone, 0},
               {GlAccount::kPersonalAccounts, Subledger::kAccount, f.account.value}, f.interest);
           return {debit, credit};
         } else {

@@ -24,7 +24,9 @@ enum class GlAccount : uint32_t {
 
 enum class PostingSide : uint8_t { kDebit = 0, kCredit = 1 };  // = schema Side
 
-// What a sub-ledger id names; values = schema EntityKind.
+// What a sub-ledger id names; values = schema EntityKind. Only the accounts DOMAIN §7 keeps
+// per entity have one (101 per deposit, 201 per account, 219 per employer, and loans'); every
+// other code is posted with kNone and id 0 (schemas/events.fbs).
 enum class Subledger : uint8_t {
   kNone = 0,
   kAccount = 1,

@@ -458,7 +458,11 @@ TEST_SUITE("ledger") {
       const std::vector<Posting> postings = PostingsOf(facts[0]);
       REQUIRE(postings.size() == 2);
       CHECK(postings[0].gl_account == GlAccount::kInterestToPersonal);
+      CHECK(postings[0].subledger == Subledger::kNone);  // 41101 has no sub-ledger (DOMAIN §7)
+      CHECK(postings[0].subledger_id == 0);
       CHECK(postings[1].gl_account == GlAccount::kPersonalAccounts);
+      CHECK(postings[1].subledger == Subledger::kAccount);
+      CHECK(postings[1].subledger_id == kAlice.value);
       CHECK(postings[1].amount == expected);
       CHECK(state.account(kAlice)->balance == Fen{636'000} + expected);
       // The next year opens with the balance and the interest counted on all its 366 days
