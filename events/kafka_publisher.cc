@@ -544,14 +544,20 @@ struct KafkaPublisher::Impl {
       rd_kafka_topic_partition_list_add(wanted, options.topic.c_str(), static_cast<int32_t>(p))
           ->offset = high[p] - 1;
     }
-    auto conf = internal::MakeKafkaConf({{"bootstrap.servers", options.bootstrap_servers},
-                                         {"client.id", "hpf-publisher-probe"},
-                                         {"group.id", "hpf-publisher-probe"},
-                                         {"enable.auto.commit", "false"}});
+    // The caller's settings come first: they carry what reaching the cluster takes (security.*,
+    // sasl.*, ssl.*), without which this reader never connects and the publisher retries the
+    // check for ever. librdkafka ignores the producer-only ones here, warning under CONFWARN.
+    internal::KafkaSettings settings = options.producer_settings;
+    settings.insert(settings.end(), {{"bootstrap.servers", options.bootstrap_servers},
+                                     {"client.id", "hpf-publisher-probe"},
+                                     {"group.id", "hpf-publisher-probe"},
+                                     {"enable.auto.commit", "false"}});
+    auto conf = internal::MakeKafkaConf(settings);
     if (!conf.has_value()) {
       rd_kafka_topic_partition_list_destroy(wanted);
       return std::move(conf).error();
     }
+    rd_kafka_conf_set_log_cb(conf->get(), &Impl::OnLog);
     auto consumer = internal::NewKafka(RD_KAFKA_CONSUMER, std::move(conf).value());
     if (!consumer.has_value()) {
       rd_kafka_topic_partition_list_destroy(wanted);

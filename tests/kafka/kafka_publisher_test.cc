@@ -361,7 +361,11 @@ TEST_SUITE("kafka") {
       REQUIRE(publisher->WaitForPublished(GlobalPosition{1200}, seconds(30)).value == 1200);
       REQUIRE(publisher->Stop().ok());
     }
-    auto publisher = StartPublisher(*log, *fresh);
+    // The settings also reach the reader of the partitions' last messages (a secured cluster
+    // needs them there too); producer-only ones must not stop it.
+    auto publisher = StartPublisher(
+        *log, *fresh,
+        {.producer_settings = {{"linger.ms", "2"}, {"socket.keepalive.enable", "true"}}});
     CHECK(publisher->WaitForPublished(GlobalPosition{1200}, seconds(30)).value == 1200);
     const KafkaPublisherStats stats = publisher->stats();
     CHECK(stats.broker_resets == 1);
