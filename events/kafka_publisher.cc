@@ -58,6 +58,13 @@ GlobalPosition OpaquePosition(void* opaque) {
 
 static_assert(sizeof(uintptr_t) >= sizeof(uint64_t), "positions travel as pointers");
 
+// A fatal producer error's cause, as librdkafka states it.
+std::string FatalErrorText(rd_kafka_t* handle) {
+  char reason[512] = "";
+  const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(handle, reason, sizeof(reason));
+  return fmt::format("fatal producer error {}: {}", rd_kafka_err2name(cause), reason);
+}
+
 // The `position` header of a consumed message, if it has a well-formed one.
 std::optional<GlobalPosition> PositionHeader(const rd_kafka_message_t* message) {
   rd_kafka_headers_t* headers = nullptr;
@@ -172,8 +179,16 @@ struct KafkaPublisher::Impl {
         return;  // our own purge before a restart: re-sent from the cursor
       }
       delivery_errors.fetch_add(1);
-      RecordError(fmt::format("delivery of position {} failed: {}", position.value,
-                              rd_kafka_err2str(message.err)));
+      // The first failure says why; the rest of the batch fails with it.
+      if (!restart_requested) {
+        RecordError(
+            fmt::format("delivery of position {} to {} failed: {}: restarting from the "
+                        "cursor (published through {})",
+                        position.value, options.topic,
+                        message.err == RD_KAFKA_RESP_ERR__FATAL ? FatalErrorText(producer.get())
+                                                                : rd_kafka_err2str(message.err),
+                        window->published_through().value));
+      }
       // Not retriable (librdkafka retries the rest itself): start again from the cursor, so no
       // later record of a stream reaches the topic before this one.
       restart_requested = true;
@@ -199,9 +214,8 @@ struct KafkaPublisher::Impl {
 
   void ProducerError(rd_kafka_t* handle, rd_kafka_resp_err_t code, const char* reason) {
     if (code == RD_KAFKA_RESP_ERR__FATAL) {
-      char original[512];
-      const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(handle, original, sizeof(original));
-      RecordError(fmt::format("fatal producer error {}: {}", rd_kafka_err2name(cause), original));
+      RecordError(fmt::format("{} (publishing to {}): restarting from the cursor",
+                              FatalErrorText(handle), options.topic));
       restart_requested = true;
       return;
     }
@@ -313,8 +327,12 @@ struct KafkaPublisher::Impl {
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;  // librdkafka owns the headers now
       rd_kafka_headers_destroy(headers);
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        RecordError(
-            fmt::format("producing position {}: {}", ref.position.value, rd_kafka_err2str(err)));
+        // A producer already failing refuses everything after: keep the error that said why.
+        if (!restart_requested) {
+          RecordError(fmt::format("producing position {}: {}", ref.position.value,
+                                  err == RD_KAFKA_RESP_ERR__FATAL ? FatalErrorText(producer.get())
+                                                                  : rd_kafka_err2str(err)));
+        }
         restart_requested = true;
         return false;
       }
