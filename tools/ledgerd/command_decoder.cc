@@ -173,21 +173,51 @@ class Fields {
     return true;
   }
 
-  bool Reason(std::string_view key, ledger::ReversalReason* out) {
+  // A coded field (a reason): the ledger knows its codes and answers code_invalid for
+  // others; here it must fit the code's byte. Absent: `*out` keeps its default.
+  template <typename CodeType>
+  bool OptionalCode(std::string_view key, CodeType* out) {
     uint64_t code = 0;
-    if (!Unsigned(key, &code, kRequired)) return false;
-    using R = ledger::ReversalReason;
-    for (const R reason : {R::kWrongAmount, R::kWrongAccount, R::kWrongDate, R::kDuplicate,
-                           R::kBankReturned, R::kOther}) {
-      if (code == static_cast<uint64_t>(reason)) {
-        *out = reason;
-        return true;
-      }
+    const json::value* present = object_.if_contains(key);
+    if (!Unsigned(key, &code, kOptional)) return false;
+    if (present == nullptr) return true;
+    if (code > 255) {
+      return Fail("value_out_of_range", key, fmt::format("must be a code 0..255, got {}", code));
     }
-    return Fail("invalid_value", key,
-                fmt::format("must be a reversal reason code (1 wrong amount, 2 wrong account, "
-                            "3 wrong date, 4 duplicate, 5 bank returned, 99 other), not {}",
-                            code));
+    *out = static_cast<CodeType>(code);
+    return true;
+  }
+  template <typename CodeType>
+  bool RequiredCode(std::string_view key, CodeType* out) {
+    if (object_.if_contains(key) == nullptr) {
+      return Fail("missing_field", key, fmt::format("is required for {}", type_));
+    }
+    return OptionalCode(key, out);
+  }
+
+  // 64 hex digits (a SHA-256 or HMAC), absent = all zeros.
+  bool OptionalDigest(std::string_view key, std::array<uint8_t, 32>* out) {
+    std::string hex;
+    if (!String(key, &hex, kOptional)) return false;
+    if (hex.empty() && object_.if_contains(key) == nullptr) return true;
+    const auto nibble = [](char c) {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    bool ok = hex.size() == 2 * out->size();
+    for (size_t i = 0; ok && i < out->size(); ++i) {
+      const int high = nibble(hex[2 * i]);
+      const int low = nibble(hex[2 * i + 1]);
+      ok = high >= 0 && low >= 0;
+      if (ok) (*out)[i] = static_cast<uint8_t>(high * 16 + low);
+    }
+    if (!ok) {
+      return Fail("invalid_value", key,
+                  fmt::format("must be 64 hex digits, not {}", JsonQuote(hex.substr(0, 80))));
+    }
+    return true;
   }
 
   // After the type's fields: every key of the object must have been read.
@@ -292,8 +322,14 @@ bool Decode(Fields& f, ledger::GrantDeferral& c) {
   return f.Id("employer", &c.employer.value) && f.U32("from_month", &c.from_month) &&
          f.U32("to_month", &c.to_month) && f.Text("approval_reference", &c.approval_reference);
 }
-bool Decode(Fields& f, ledger::SealEmployer& c) { return f.Id("employer", &c.employer.value); }
-bool Decode(Fields& f, ledger::CloseEmployer& c) { return f.Id("employer", &c.employer.value); }
+bool Decode(Fields& f, ledger::SealEmployer& c) {
+  return f.Id("employer", &c.employer.value) && f.OptionalCode("reason", &c.reason) &&
+         f.OptionalText("approval_reference", &c.approval_reference);
+}
+bool Decode(Fields& f, ledger::CloseEmployer& c) {
+  return f.Id("employer", &c.employer.value) && f.OptionalCode("reason", &c.reason) &&
+         f.OptionalText("approval_reference", &c.approval_reference);
+}
 bool Decode(Fields& f, ledger::ReopenEmployer& c) {
   return f.Id("employer", &c.employer.value) &&
          f.U32("first_contribution_month", &c.first_contribution_month);
@@ -302,14 +338,17 @@ bool Decode(Fields& f, ledger::OpenAccount& c) {
   return f.Id("account", &c.account.value) && f.Id("employer", &c.employer.value) &&
          f.Id("person_id", &c.person_id) &&
          f.Amount("contribution_base_fen", &c.contribution_base, Sign::kPositive) &&
-         f.U32("first_contribution_month", &c.first_contribution_month);
+         f.U32("first_contribution_month", &c.first_contribution_month) &&
+         f.OptionalDigest("identity_digest", &c.identity_digest);
 }
 bool Decode(Fields& f, ledger::ChangeAccountBase& c) {
   return f.Id("account", &c.account.value) &&
          f.Amount("contribution_base_fen", &c.contribution_base, Sign::kPositive) &&
          f.U32("from_month", &c.from_month);
 }
-bool Decode(Fields& f, ledger::SealAccount& c) { return f.Id("account", &c.account.value); }
+bool Decode(Fields& f, ledger::SealAccount& c) {
+  return f.Id("account", &c.account.value) && f.OptionalCode("reason", &c.reason);
+}
 bool Decode(Fields& f, ledger::UnsealAccount& c) {
   return f.Id("account", &c.account.value) && f.Id("employer", &c.employer.value) &&
          f.Amount("contribution_base_fen", &c.contribution_base, Sign::kPositive) &&
@@ -353,7 +392,7 @@ bool Decode(Fields& f, ledger::SettleInterest& c) {
   return f.I32("interest_year", &c.interest_year) && f.Accounts("accounts", &c.accounts);
 }
 bool Decode(Fields& f, ledger::ReverseRecord& c) {
-  return f.Id("position", &c.position) && f.Reason("reason", &c.reason) &&
+  return f.Id("position", &c.position) && f.RequiredCode("reason", &c.reason) &&
          f.Text("note", &c.note) && f.Text("approval_reference", &c.approval_reference);
 }
 
@@ -422,7 +461,11 @@ std::variant<Command, InputError> DecodeObject(const json::value& value, std::st
 std::string_view CommandTypeName(const CommandBody& body) { return kTypeNames[body.index()]; }
 
 std::variant<std::vector<Command>, InputError> DecodeCommands(std::string_view body) {
-  auto parsed = ParseStrictJson(body, kJsonDepthMax);
+  // The parsed document lives only in this call: a per-thread scratch arena spares the
+  // allocator (and the page faults of fresh memory) for a batch of ordinary size.
+  constexpr size_t kScratchBytes = 2u << 20;
+  thread_local std::vector<unsigned char> scratch(kScratchBytes);
+  auto parsed = ParseStrictJson(body, kJsonDepthMax, scratch);
   if (auto* error = std::get_if<InputError>(&parsed)) return std::move(*error);
   const json::value& root = std::get<json::value>(parsed);
   if (!root.is_array()) {

@@ -9,11 +9,12 @@
 //   not_an_array, empty_batch, too_many_commands, not_an_object;
 //   missing_type, unknown_command_type, unknown_field (also "actor": the token decides it),
 //   missing_field, wrong_type (a string for a number, 1.0 for an integer, ...);
-//   value_out_of_range (a negative id, a rate beyond uint32, a fen amount beyond int64);
-//   invalid_value (an unknown remittance kind or reversal reason);
+//   value_out_of_range (a negative id, a rate beyond uint32, a reason code beyond a byte);
+//   invalid_value (an unknown remittance kind, an identity digest that is not 64 hex digits);
 //   amount_must_be_positive where the ledger never accepts zero or less (receipts, list
 //     totals, contribution bases), amount_must_not_be_negative for a line's two sides.
-// Everything else (dates that are not calendar dates, rates outside the policy, text
+// Optional fields take the command's defaults (docs/commands.md). Everything else (dates
+// that are not calendar dates, ids of 0, reason codes, rates outside the policy, text
 // lengths, unknown employers) is the ledger's to decide and answered per command with its
 // rejection code.
 // Thread safety: pure functions.

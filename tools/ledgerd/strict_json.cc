@@ -138,7 +138,8 @@ class StrictHandler {
 
 }  // namespace
 
-std::variant<json::value, InputError> ParseStrictJson(std::string_view text, size_t depth_max) {
+std::variant<json::value, InputError> ParseStrictJson(std::string_view text, size_t depth_max,
+                                                      std::span<unsigned char> scratch) {
   if (const auto bad = FirstInvalidUtf8(text)) {
     return InputError{"invalid_utf8",
                       fmt::format("the body is not valid UTF-8 at byte {} (0x{:02X})", *bad,
@@ -149,8 +150,10 @@ std::variant<json::value, InputError> ParseStrictJson(std::string_view text, siz
   options.allow_comments = false;
   options.allow_trailing_commas = false;
   options.allow_invalid_utf8 = true;  // validated above, faster
-  json::basic_parser<StrictHandler> parser(options,
-                                           json::make_shared_resource<json::monotonic_resource>());
+  json::basic_parser<StrictHandler> parser(
+      options, scratch.empty() ? json::make_shared_resource<json::monotonic_resource>()
+                               : json::make_shared_resource<json::monotonic_resource>(
+                                     scratch.data(), scratch.size()));
   json::error_code ec;
   const size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
   if (parser.handler().error().has_value()) {

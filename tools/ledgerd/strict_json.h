@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string_view>
 #include <variant>
 
@@ -22,7 +23,11 @@
 
 namespace hpf::ledgerd {
 
+// The value owns its memory. With `scratch`, the value's memory comes from it first (and
+// from the heap once it is used up): no allocation for a value that fits. REQUIRES: the
+// scratch outlives the value and serves one value at a time.
 std::variant<boost::json::value, InputError> ParseStrictJson(std::string_view text,
-                                                             size_t depth_max);
+                                                             size_t depth_max,
+                                                             std::span<unsigned char> scratch = {});
 
 }  // namespace hpf::ledgerd
