@@ -25,7 +25,8 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Settings that carry the delivery promises of the header: a caller may not change them.
+// Settings that carry the delivery promises of the header and the message contract of
+// docs/kafka.md (the partitioner): a caller may not change them.
 const std::set<std::string, std::less<>>& ProtectedSettings() {
   static const std::set<std::string, std::less<>> kNames = {"enable.idempotence",
                                                             "acks",
@@ -33,6 +34,7 @@ const std::set<std::string, std::less<>>& ProtectedSettings() {
                                                             "message.timeout.ms",
                                                             "delivery.timeout.ms",
                                                             "enable.gapless.guarantee",
+                                                            "partitioner",
                                                             "bootstrap.servers",
                                                             "metadata.broker.list",
                                                             "dr_cb",

@@ -85,7 +85,8 @@ struct KafkaPublisherOptions {
   uint32_t broker_query_timeout_ms = 5000;
   // Extra librdkafka producer settings (e.g. {"linger.ms", "5"}), at most
   // kPublisherSettingsMax. The delivery promises are not negotiable: enable.idempotence, acks,
-  // message.timeout.ms, enable.gapless.guarantee and the callbacks are refused here.
+  // message.timeout.ms, enable.gapless.guarantee, the partitioner (murmur2_random, part of the
+  // message contract) and the callbacks are refused here.
   std::vector<std::pair<std::string, std::string>> producer_settings;
 };
 

@@ -523,6 +523,12 @@ TEST_SUITE("kafka") {
         log.get(), {.bootstrap_servers = servers, .producer_settings = {{"acks", "1"}}});
     CHECK(protected_setting.error().code() == StatusCode::kInvalidArgument);
     CHECK(protected_setting.error().message().find("acks") != std::string::npos);
+    // The partitioner is part of the message contract (docs/kafka.md): other producers of the
+    // same keys, and readers that locate a stream's partition, rely on murmur2_random.
+    CHECK(KafkaPublisher::Start(log.get(), {.bootstrap_servers = servers,
+                                            .producer_settings = {{"partitioner", "random"}}})
+              .error()
+              .code() == StatusCode::kInvalidArgument);
     auto unknown_setting = KafkaPublisher::Start(
         log.get(), {.bootstrap_servers = servers, .producer_settings = {{"no.such", "1"}}});
     CHECK(unknown_setting.error().code() == StatusCode::kInvalidArgument);
