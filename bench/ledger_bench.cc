@@ -28,6 +28,11 @@ constexpr Benchmark kBenchmarks[] = {
      "the KafkaPublisher from a prepared log vs raw librdkafka, same messages, same "
      "development broker (--records --partitions --runs)",
      hpf::bench::RunPublish},
+    {"http-ingest",
+     "a synthetic city's commands posted to ledgerd over loopback HTTP in 1 000-command "
+     "requests, vs the same commands straight into the sequencer (--employers "
+     "--accounts-per-employer --batch --connections --io-threads --runs)",
+     hpf::bench::RunHttpIngest},
 };
 
 int Usage() {
