@@ -148,15 +148,9 @@ std::vector<SourcedRecord> ShuffleStreams(const std::vector<SourcedRecord>& reco
 CityRun RunCity(Ledger& ledger, uint32_t employers, uint32_t accounts_per_employer, uint64_t seed) {
   CityRun run;
   std::vector<ledger::Command> commands;
-  const sim::CityCounts counts =
-      // No back-payment lines: ledger-sim draws them for months already paid in full, which
-      // the ledger's rules now refuse (TODO(#3): the city back-pays only under-paid months).
-      // read_models_test.cc covers back-payments.
-      sim::GenerateCity({.seed = seed,
-                         .employers = employers,
-                         .accounts_per_employer = accounts_per_employer,
-                         .back_payments_per_mille = 0},
-                        [&](ledger::Command&& command) { commands.push_back(std::move(command)); });
+  const sim::CityCounts counts = sim::GenerateCity(
+      {.seed = seed, .employers = employers, .accounts_per_employer = accounts_per_employer},
+      [&](ledger::Command&& command) { commands.push_back(std::move(command)); });
   const auto results = ledger.sequencer().Submit(std::move(commands)).get();
   for (const auto& result : results) {
     if (const auto* rejected = std::get_if<ledger::CommandRejected>(&result)) {
