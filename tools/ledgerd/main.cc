@@ -7,9 +7,13 @@
 // Opens the event log and the sequencer, serves the HTTP API (tools/ledgerd/ledger_api.h) and
 // on SIGTERM or SIGINT drains: no new connections, requests already received are answered
 // (their commands are decided and made durable), then the sequencer and the log close.
-// Exit status: 0 after a clean stop, 1 if the sequencer had failed, 2 for bad usage, 3 if the
-// store, the policy, the tokens or the address cannot be opened.
+// --kafka embedded (the default) starts the development broker in this process and prints how
+// to attach kcat; HOST:PORT publishes to a real cluster; none publishes nothing (the log is
+// the truth either way: a publisher started later catches up from its cursor).
+// Exit status: 0 after a clean stop, 1 if the sequencer or the publisher had failed, 2 for bad
+// usage, 3 if the store, the policy, the tokens, the broker or the address cannot be opened.
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <future>
 #include <pthread.h>
@@ -20,7 +24,9 @@
 
 #include <fmt/core.h>
 
+#include "events/dev_broker.h"
 #include "events/event_log.h"
+#include "events/kafka_publisher.h"
 #include "ledger/policy.h"
 #include "ledger/sequencer.h"
 #include "tools/ledger-sim/city.h"
@@ -42,8 +48,8 @@ namespace events = hpf::events;
 struct Flags {
   std::string data_dir = "./data";
   std::string listen = "127.0.0.1:8080";
-  std::string kafka = "none";
-  std::string topic = "hpf.ledger.events";
+  std::string kafka = "embedded";
+  std::string topic = std::string(hpf::events::kDefaultTopic);
   std::string config;
   std::string tokens;
   std::string tls_cert;
@@ -130,6 +136,30 @@ bool SplitListen(std::string_view listen, std::string* host, uint16_t* port) {
 
 bool IsLoopback(std::string_view host) { return host == "::1" || host.substr(0, 4) == "127."; }
 
+// The publisher's figures for /metrics.
+std::string PublisherMetrics(const events::KafkaPublisherStats& stats) {
+  std::string out;
+  const auto metric = [&out](std::string_view name, std::string_view type, std::string_view help,
+                             uint64_t value) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+  };
+  metric("hpf_publisher_lag_records", "gauge",
+         "Committed records not yet delivered to Kafka (head - published_through).",
+         stats.lag_records);
+  metric("hpf_publisher_published_through", "gauge",
+         "Every record at or below this position is delivered to Kafka.",
+         stats.published_through.value);
+  metric("hpf_publisher_delivered_total", "counter", "Successful delivery reports.",
+         stats.delivered);
+  metric("hpf_publisher_delivery_errors_total", "counter", "Failed delivery reports.",
+         stats.delivery_errors);
+  metric("hpf_publisher_restarts_total", "counter",
+         "Publisher restarts from the stored cursor after a failure.", stats.restarts);
+  metric("hpf_publisher_up", "gauge", "1 while a producer is up and the broker was checked.",
+         stats.producing ? 1 : 0);
+  return out;
+}
+
 // The demo city: a small ledger-sim city when the store is empty (README's main job).
 hpf::Status LoadDemoCity(ledger::Sequencer& sequencer) {
   const hpf::sim::CityOptions city{.seed = 20221001, .employers = 20, .accounts_per_employer = 10};
@@ -195,14 +225,8 @@ int main(int argc, char** argv) {
     return Usage(
         fmt::format("--listen must be HOST:PORT (e.g. 127.0.0.1:8080), not {}", flags.listen));
   }
-  if (flags.kafka != "none") {
-    // TODO(#5): wire events/kafka_publisher.h (--kafka embedded | HOST:PORT, --topic) once the
-    // publisher lands; until then the log is the only copy and nothing is published.
-    fmt::print(stderr,
-               "ledgerd: --kafka {}: publishing to Kafka is not wired into ledgerd yet; run "
-               "with --kafka none\n",
-               flags.kafka);
-    return 2;
+  if (flags.kafka.empty() || flags.topic.empty()) {
+    return Usage("--kafka and --topic must not be empty");
   }
 
   // Every thread started from here on inherits the blocked signals; main waits for them.
@@ -249,15 +273,42 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Publication (DESIGN §1, principle 5): the publisher follows the committed log; with
+  // --kafka embedded the development broker runs in this process.
+  std::unique_ptr<events::DevBroker> broker;
+  std::unique_ptr<events::KafkaPublisher> publisher;
+  std::string bootstrap = flags.kafka;
+  if (flags.kafka == "embedded") {
+    auto started = events::DevBroker::Start({.topic = flags.topic});
+    if (!started.has_value()) {
+      fmt::print(stderr, "ledgerd: the development Kafka broker: {}\n", started.error().ToString());
+      return 3;
+    }
+    broker = std::move(started).value();
+    bootstrap = broker->bootstrap_servers();
+  }
+  if (flags.kafka != "none") {
+    auto started = events::KafkaPublisher::Start(
+        log->get(), {.bootstrap_servers = bootstrap, .topic = flags.topic});
+    if (!started.has_value()) {
+      fmt::print(stderr, "ledgerd: the Kafka publisher: {}\n", started.error().ToString());
+      return started.error().code() == hpf::StatusCode::kInvalidArgument ? 2 : 3;
+    }
+    publisher = std::move(started).value();
+  }
+
   ledgerd::Metrics metrics;
   ledgerd::Ingestor ingestor(sequencer->get(), &metrics);
   ledgerd::Router router(&*authenticator);
-  ledgerd::RegisterLedgerApi(router, {.log = log->get(),
-                                      .sequencer = sequencer->get(),
-                                      .ingestor = &ingestor,
-                                      .metrics = &metrics,
-                                      .openapi_json = ledgerd::OpenApiDocument(),
-                                      .extra_metrics = {}});
+  ledgerd::RegisterLedgerApi(
+      router, {.log = log->get(),
+               .sequencer = sequencer->get(),
+               .ingestor = &ingestor,
+               .metrics = &metrics,
+               .openapi_json = ledgerd::OpenApiDocument(),
+               .extra_metrics = [&publisher] {
+                 return publisher == nullptr ? std::string() : PublisherMetrics(publisher->stats());
+               }});
   auto server = ledgerd::HttpServer::Start(
       {.host = host,
        .port = port,
@@ -269,6 +320,14 @@ int main(int argc, char** argv) {
     return 3;
   }
   const std::string shown_host = host.find(':') == std::string::npos ? host : "[" + host + "]";
+  if (broker != nullptr) {
+    fmt::print(
+        "ledgerd: development Kafka broker (in memory, this process only) at {}, topic {}\n"
+        "  kcat -b {} -C -t {} -o beginning -f '%k %h\\n'\n",
+        bootstrap, flags.topic, bootstrap, flags.topic);
+  } else if (publisher != nullptr) {
+    fmt::print("ledgerd: publishing to Kafka at {}, topic {}\n", bootstrap, flags.topic);
+  }
   PrintBanner(
       flags,
       fmt::format("{}://{}:{}", (*server)->tls() ? "https" : "http", shown_host, (*server)->port()),
@@ -282,13 +341,23 @@ int main(int argc, char** argv) {
   ingestor.Close();  // every submitted request has its durable answer
   const hpf::Status sequencer_status = (*sequencer)->Close();
   server->reset();
+  hpf::Status publisher_status;
+  if (publisher != nullptr) {
+    // Give the broker the last records before stopping; what it misses is re-sent from the
+    // stored cursor next time (the log is the truth).
+    publisher->WaitForPublished((*log)->head().position, std::chrono::milliseconds(5000));
+    publisher_status = publisher->Stop();
+    publisher.reset();
+  }
+  broker.reset();
   const events::HeadDigest head = (*log)->head();
   const hpf::Status log_status = (*log)->Close();
   fmt::print(
       "ledgerd: stopped at {}{}\n", events::FormatHeadDigest(head),
       forced > 0 ? fmt::format(" ({} connections closed at the drain deadline)", forced) : "");
-  if (!sequencer_status.ok() || !log_status.ok()) {
-    fmt::print(stderr, "ledgerd: {} {}\n", sequencer_status.ToString(), log_status.ToString());
+  if (!sequencer_status.ok() || !log_status.ok() || !publisher_status.ok()) {
+    fmt::print(stderr, "ledgerd: sequencer {}, log {}, publisher {}\n", sequencer_status.ToString(),
+               log_status.ToString(), publisher_status.ToString());
     return 1;
   }
   return 0;
