@@ -23,14 +23,12 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "events/kafka_publisher.h"  // kDefaultTopic, the topic created unless told otherwise
 #include "events/status.h"
 
 struct rd_kafka_mock_cluster_s;  // <librdkafka/rdkafka_mock.h>, kept out of this header
 
 namespace hpf::events {
-
-// The topic the publisher writes unless told otherwise (DESIGN §4 `--topic`).
-inline constexpr std::string_view kDefaultTopic = "hpf.ledger.events";
 
 struct DevBrokerOptions {
   int32_t broker_count = 1;  // brokers get ids 1..broker_count, each on its own 127.0.0.1 port

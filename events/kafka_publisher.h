@@ -45,15 +45,18 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
-#include "events/dev_broker.h"
 #include "events/event_log.h"
 #include "events/status.h"
 #include "events/types.h"
 
 namespace hpf::events {
+
+// The topic the publisher writes unless told otherwise (DESIGN §4 `--topic`).
+inline constexpr std::string_view kDefaultTopic = "hpf.ledger.events";
 
 // The `schema` header's value: the schema family and version every message's value follows.
 inline constexpr std::string_view kKafkaSchemaHeader = "hpf.v1";
