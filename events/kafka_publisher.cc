@@ -16,6 +16,7 @@
 #include "events/internal/delivery_window.h"
 #include "events/internal/publisher_cursor.h"
 #include "events/internal/rdkafka_util.h"
+#include "events/limits.h"
 #include "events/log_tailer.h"
 #include "events/record.h"
 
@@ -24,6 +25,15 @@ namespace hpf::events {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+
+// One read of the log is one tailer poll, which kReadRecordsMax bounds.
+static_assert(kPublisherReadRecordsMax <= kReadRecordsMax);
+
+// When WriteCursor() writes a cursor that moved.
+enum class CursorWrite : uint8_t {
+  kWhenDue,  // at most every cursor_write_interval_ms: the steady state
+  kNow,      // a broker check moved it, or the publisher stops
+};
 
 // Settings that carry the delivery promises of the header and the message contract of
 // docs/kafka.md (the partitioner): a caller may not change them.
@@ -254,7 +264,7 @@ struct KafkaPublisher::Impl {
       ShowProgress();
     }
     DestroyProducer();
-    const Status written = WriteCursor(/*force_write=*/true);
+    const Status written = WriteCursor(CursorWrite::kNow);
     final_status = !fatal.ok() ? fatal : written;
   }
 
@@ -276,7 +286,7 @@ struct KafkaPublisher::Impl {
       rd_kafka_poll(producer.get(), *visited == 0 && outstanding ? 1 : 0);
     }
     ShowProgress();
-    WriteCursor(/*force_write=*/false).IgnoreError();  // recorded in last_error; retried
+    WriteCursor(CursorWrite::kWhenDue).IgnoreError();  // recorded in last_error; retried
   }
 
   // Hands one record to librdkafka. False stops the tailer's visit (restart or failure).
@@ -358,8 +368,8 @@ struct KafkaPublisher::Impl {
     published_cv.notify_all();
   }
 
-  // Writes the cursor if it moved (at most every cursor_write_interval_ms unless forced).
-  Status WriteCursor(bool force_write) {
+  // Writes the cursor if it moved (synced: PutFollowerMeta), as `when` says.
+  Status WriteCursor(CursorWrite when) {
     internal::PublisherCursor cursor{.published_through = GlobalPosition{published_through.load()},
                                      .broker_messages = stored.broker_messages,
                                      .cluster_id = cluster_id};
@@ -373,7 +383,7 @@ struct KafkaPublisher::Impl {
     }
     if (cursor == stored) return Status::Ok();
     const SteadyClock::time_point now = SteadyClock::now();
-    if (!force_write &&
+    if (when == CursorWrite::kWhenDue &&
         now - cursor_written_at < std::chrono::milliseconds(options.cursor_write_interval_ms)) {
       return Status::Ok();
     }
@@ -544,7 +554,7 @@ struct KafkaPublisher::Impl {
     next_offsets = high;
     offsets_known = true;
     offsets_went_back = false;
-    return WriteCursor(/*force_write=*/true);
+    return WriteCursor(CursorWrite::kNow);
   }
 
   // The lowest last position over the partitions (0 if any is empty): the broker has every
