@@ -15,7 +15,9 @@
 
 namespace {
 
-int Usage() {
+// Prints what was wrong (if anything) and the usage; the exit status for bad arguments.
+int Usage(std::string_view problem) {
+  if (!problem.empty()) fmt::print(stderr, "ledger-broker: {}\n", problem);
   fmt::print(stderr,
              "usage: ledger-broker [--partitions 1..{}] [--topic NAME] [--brokers 1..{}]\n"
              "  prints the bootstrap address, then serves until SIGTERM or SIGINT\n",
@@ -34,21 +36,26 @@ int main(int argc, char** argv) {
   hpf::events::DevBrokerOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    if (i + 1 >= argc) return Usage();
+    if (flag == "--help" || flag == "-h") return Usage("");
+    if (flag != "--partitions" && flag != "--brokers" && flag != "--topic") {
+      return Usage(fmt::format("unknown argument '{}'", flag));
+    }
+    if (i + 1 >= argc) return Usage(fmt::format("{} needs a value", flag));
     const std::string_view value = argv[++i];
     if (flag == "--partitions" &&
-        ParseCount(value, hpf::events::kDevPartitionsMax, &options.partition_count)) {
-      continue;
+        !ParseCount(value, hpf::events::kDevPartitionsMax, &options.partition_count)) {
+      return Usage(fmt::format("--partitions must be 1..{}, got '{}'",
+                               hpf::events::kDevPartitionsMax, value));
     }
     if (flag == "--brokers" &&
-        ParseCount(value, hpf::events::kDevBrokersMax, &options.broker_count)) {
-      continue;
+        !ParseCount(value, hpf::events::kDevBrokersMax, &options.broker_count)) {
+      return Usage(
+          fmt::format("--brokers must be 1..{}, got '{}'", hpf::events::kDevBrokersMax, value));
     }
-    if (flag == "--topic" && !value.empty()) {
+    if (flag == "--topic") {
+      if (value.empty()) return Usage("--topic needs a name");
       options.topic = std::string(value);
-      continue;
     }
-    return Usage();
   }
   // Block the signals before any thread starts, so only sigwait() below receives them.
   sigset_t signals;
