@@ -538,12 +538,21 @@ struct KafkaPublisher::Impl {
         HPF_ASSIGN_OR_RETURN(lacking_from, LowestLastPosition(low, high, deadline));
       }
       const GlobalPosition restart{std::min(lacking_from.value, published_through.load())};
+      // Taken over mid-stream, the broker's partitions hold newer records ahead of the older
+      // ones republished now; a consumer that skips repeats by position never applies those.
+      // Only the operator can repair that (a new topic), so the message says so.
       RecordError(fmt::format(
-          "fresh broker (cluster {} was {}, {} messages where {} were delivered{}): "
-          "republishing after position {}",
-          cluster.empty() ? "?" : cluster, stored.cluster_id.empty() ? "?" : stored.cluster_id,
-          broker_messages, stored.broker_messages,
-          offsets_went_back ? ", offsets went back while publishing" : "", restart.value));
+          "fresh broker at {} (cluster {} was {}, {} messages where {} were delivered{}): "
+          "republishing {} after position {}{}",
+          options.bootstrap_servers, cluster.empty() ? "?" : cluster,
+          stored.cluster_id.empty() ? "?" : stored.cluster_id, broker_messages,
+          stored.broker_messages, offsets_went_back ? ", offsets went back while publishing" : "",
+          options.topic, restart.value,
+          finding == internal::BrokerFinding::kMayLackOldest
+              ? "; it took records mid-stream, which now precede older ones in their partitions: "
+                "consumers skipping repeats by position will miss those, so publish to a new "
+                "topic and rebuild its consumers"
+              : ""));
       broker_resets.fetch_add(1);
       {
         std::lock_guard lock(published_mutex);

@@ -35,7 +35,10 @@
 // position 1 for an empty topic, otherwise after the lowest last position over its partitions
 // (read from each partition's last message). A delivered offset lower than one seen before in
 // the same partition means another broker took over mid-stream: it may hold a stretch from
-// the middle of the log, so the restarted producer republishes from position 1.
+// the middle of the log, so the restarted producer republishes from position 1. The topic
+// then holds everything, but that stretch precedes older records in its partitions, which
+// consumers skipping repeats by position miss: last_error tells the operator to move to a
+// new topic.
 //
 // Thread safety: every method may be called from any thread. The log must outlive the
 // publisher; stop the publisher before closing the log. One publisher per (log, topic).
