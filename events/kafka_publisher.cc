@@ -649,6 +649,16 @@ struct KafkaPublisher::Impl {
       retries_done.fetch_add(retries_current.exchange(0));
     }
     tailer.reset();
+    if (offsets_went_back) {
+      // Another broker took over mid-stream: what was delivered before it went to the broker
+      // that was lost. Move back now, not at the next broker check, so that a Stop() before
+      // that check stores a cursor that republishes from position 1 too.
+      window->Reset(GlobalPosition{0});
+      {
+        std::lock_guard lock(published_mutex);
+        published_through.store(0);
+      }
+    }
   }
 };
 
