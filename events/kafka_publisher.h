@@ -115,7 +115,8 @@ struct KafkaPublisherStats {
 class KafkaPublisher {
  public:
   // Reads the cursor and starts the publishing thread; the broker need not be reachable yet.
-  // InvalidArgument for bad options or a refused setting; Corruption for an unreadable cursor.
+  // InvalidArgument for bad options or a refused setting; Corruption for an unreadable cursor;
+  // FailedPrecondition for a cursor past the log's head (the cursor of another log).
   // REQUIRES: log is open for writing and outlives the publisher.
   static Result<std::unique_ptr<KafkaPublisher>> Start(EventLog* log,
                                                        const KafkaPublisherOptions& options);
