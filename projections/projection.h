@@ -78,6 +78,8 @@ class Projection {
   virtual uint32_t version() const = 0;
   // Called once before the first Apply() with the projection's stored state (empty for a
   // new or rebuilding projection), to load what it keeps in memory.
+  // It may be called again on the same object — after a rebuild (with an empty view), or
+  // before a retry after a failed Apply() — and then replaces whatever the projection held.
   virtual Status Load(const ReadView& stored) = 0;
   // Folds `records` (in source order, none applied before) and writes every key they changed.
   // An error stops the runtime without committing the batch (the projection is then reloaded
