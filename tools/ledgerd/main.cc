@@ -160,8 +160,10 @@ std::string PublisherMetrics(const events::KafkaPublisherStats& stats) {
   return out;
 }
 
-// The demo city: a small ledger-sim city when the store is empty (README's main job).
-hpf::Status LoadDemoCity(ledger::Sequencer& sequencer) {
+// The demo city: a small ledger-sim city, unless the store already holds it (README's main
+// job). Judged by its first command's key, not by an empty log: the ledger's own first record
+// (the policy in force) is there before any command.
+hpf::Status LoadDemoCity(ledger::Sequencer& sequencer, const events::EventLog& log) {
   const hpf::sim::CityOptions city{.seed = 20221001, .employers = 20, .accounts_per_employer = 10};
   std::vector<std::vector<ledger::Command>> batches(1);
   const auto counts = hpf::sim::GenerateCity(city, [&batches](ledger::Command&& command) {
@@ -170,6 +172,9 @@ hpf::Status LoadDemoCity(ledger::Sequencer& sequencer) {
     command.header.channel = "demo";
     batches.back().push_back(std::move(command));
   });
+  auto loaded = log.FindKey(batches.front().front().header.idempotency_key);
+  if (!loaded.has_value()) return loaded.error();
+  if (loaded->has_value()) return hpf::Status::Ok();
   std::vector<std::future<std::vector<ledger::CommandResult>>> answers;
   for (auto& batch : batches) answers.push_back(sequencer.Submit(std::move(batch)));
   uint64_t accepted = 0;
@@ -266,8 +271,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "ledgerd: {}\n", sequencer.error().ToString());
     return 3;
   }
-  if (flags.demo && (*log)->head().position.value == 0) {
-    if (auto status = LoadDemoCity(**sequencer); !status.ok()) {
+  if (flags.demo) {
+    if (auto status = LoadDemoCity(**sequencer, **log); !status.ok()) {
       fmt::print(stderr, "ledgerd: loading the demo city: {}\n", status.ToString());
       return 1;
     }
