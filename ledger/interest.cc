@@ -25,6 +25,63 @@ FenDays AddProduct(FenDays fen_days, Fen delta, int32_t days) {
   return sum;
 }
 
+// The segments `rate_table` gives `year` (the entry in force on the year's first day, then
+// every entry starting during the year), read in place: comparing an accumulator with its
+// table allocates nothing. REQUIRES: rate_table is valid and its first entry starts on or
+// before the year's first day.
+class YearSegments {
+ public:
+  YearSegments(InterestYear year, std::span<const RateSegment> rate_table)
+      : table_(rate_table), first_day_(year.FirstDay()) {
+    HPF_ASSERT(!rate_table.empty());
+    HPF_ASSERT(rate_table.front().from <= first_day_);
+    const auto starts_after = [](Date day, const RateSegment& entry) { return day < entry.from; };
+    in_force_ = static_cast<size_t>(
+        std::upper_bound(table_.begin(), table_.end(), first_day_, starts_after) - table_.begin() -
+        1);
+    end_ = static_cast<size_t>(
+        std::upper_bound(table_.begin(), table_.end(), year.LastDay(), starts_after) -
+        table_.begin());
+    HPF_ASSERT(size() <= kRateSegmentsPerYearMax);
+  }
+
+  size_t size() const { return end_ - in_force_; }
+  InterestSegment operator[](size_t i) const {
+    const RateSegment& entry = table_[in_force_ + i];
+    HPF_ASSERT(entry.rate.value <= kRatePpmMax);
+    return {.from = i == 0 ? first_day_ : entry.from, .rate = entry.rate, .fen_days = {}};
+  }
+
+  std::vector<InterestSegment> ToVector() const {
+    std::vector<InterestSegment> segments;
+    segments.reserve(size());
+    for (size_t i = 0; i < size(); ++i) segments.push_back((*this)[i]);
+    return segments;
+  }
+
+ private:
+  std::span<const RateSegment> table_;
+  Date first_day_;
+  size_t in_force_ = 0;  // the last entry starting on or before the first day
+  size_t end_ = 0;       // one past the last entry starting on or before the last day
+};
+
+// Where an accumulator's segments part from the table's: the index of the first segment that
+// differs in start or rate (or exists on one side only) and the first day it concerns; none
+// if they are the same.
+std::optional<std::pair<size_t, Date>> FirstDifference(std::span<const InterestSegment> held,
+                                                       const YearSegments& wanted) {
+  for (size_t i = 0; i < held.size() || i < wanted.size(); ++i) {
+    if (i >= held.size()) return std::pair{i, wanted[i].from};
+    if (i >= wanted.size()) return std::pair{i, held[i].from};
+    const InterestSegment segment = wanted[i];
+    if (held[i].from != segment.from || held[i].rate != segment.rate) {
+      return std::pair{i, std::min(held[i].from, segment.from)};
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<DayBasis> DayBasisFromDays(uint16_t days) {
@@ -59,6 +116,23 @@ Status ValidateRateTable(std::span<const RateSegment> rate_table) {
                       entry.from.ToIsoString(), rate_table[i - 1].from.ToIsoString()));
     }
   }
+  // A year's segments: the entry in force on its first day, and one per entry starting after
+  // it within the year. Entries are sorted, so for entry i those are the entries from
+  // `after_first` (the first starting after the year's first day) to i.
+  size_t after_first = 0;
+  for (size_t i = 0; i < rate_table.size(); ++i) {
+    const auto year = InterestYear::Containing(rate_table[i].from);
+    if (!year.has_value()) continue;  // before the first or after the last interest year
+    while (after_first <= i && rate_table[after_first].from <= year->FirstDay()) ++after_first;
+    const size_t segments = 1 + (i + 1 - after_first);
+    if (segments > kRateSegmentsPerYearMax) {
+      return InvalidArgumentError(fmt::format(
+          "rate table entry {} (from {}): interest year {} would have {} rate segments, more "
+          "than {}",
+          i, rate_table[i].from.ToIsoString(), year->starting_year(), segments,
+          kRateSegmentsPerYearMax));
+    }
+  }
   return Status::Ok();
 }
 
@@ -66,25 +140,8 @@ InterestAccumulator::InterestAccumulator(InterestYear year, std::span<const Rate
                                          Fen opening_balance)
     : year_(year), latest_value_date_(year.FirstDay()) {
   HPF_DEBUG_ASSERT(ValidateRateTable(rate_table).ok());
-  HPF_ASSERT(!rate_table.empty());
-  const Date first_day = year.FirstDay();
-  const Date last_day = year.LastDay();
-  HPF_ASSERT(rate_table.front().from <= first_day);
-  // The entry in force on the first day: the last one starting on or before it.
-  size_t in_force = 0;
-  while (in_force + 1 < rate_table.size() && rate_table[in_force + 1].from <= first_day) {
-    ++in_force;
-  }
-  segments_.push_back({.from = first_day, .rate = rate_table[in_force].rate, .fen_days = {}});
-  for (size_t i = in_force + 1; i < rate_table.size() && rate_table[i].from <= last_day; ++i) {
-    HPF_ASSERT(rate_table[i].from > segments_.back().from);
-    segments_.push_back({.from = rate_table[i].from, .rate = rate_table[i].rate, .fen_days = {}});
-  }
-  HPF_ASSERT(segments_.size() <= kRateSegmentsPerYearMax);
-  for (const InterestSegment& segment : segments_) {
-    HPF_ASSERT(segment.rate.value <= kRatePpmMax);
-  }
-  Apply(first_day, opening_balance);
+  segments_ = YearSegments(year, rate_table).ToVector();
+  Apply(year.FirstDay(), opening_balance);
 }
 
 Result<InterestAccumulator> InterestAccumulator::FromParts(InterestAccumulatorParts parts) {
@@ -170,6 +227,41 @@ InterestAccumulatorParts InterestAccumulator::parts() const {
           .segments = segments_,
           .balance = balance_,
           .latest_value_date = latest_value_date_};
+}
+
+std::optional<Date> InterestAccumulator::FirstDayUnlike(
+    std::span<const RateSegment> rate_table) const {
+  const auto difference = FirstDifference(segments_, YearSegments(year_, rate_table));
+  if (!difference.has_value()) return std::nullopt;
+  return difference->second;
+}
+
+Status InterestAccumulator::Rerate(std::span<const RateSegment> rate_table) {
+  const YearSegments table_segments(year_, rate_table);
+  const auto difference = FirstDifference(segments_, table_segments);
+  if (!difference.has_value()) return Status::Ok();
+  const auto [first_index, first_day] = *difference;
+  if (latest_value_date_ > first_day) {
+    return FailedPreconditionError(fmt::format(
+        "interest year {}: the rate table changes from {}, but money is value-dated {}",
+        year_.starting_year(), first_day.ToIsoString(), latest_value_date_.ToIsoString()));
+  }
+  // Every day from first_day on holds balance_. The segments before first_index start and
+  // rate as before: each keeps its 积数, give or take the days its end moves by (all on or
+  // after first_day); the others start on or after first_day and hold balance_ × their days.
+  const auto end_of = [this](std::span<const InterestSegment> segments, size_t i) {
+    return i + 1 < segments.size() ? segments[i + 1].from : year_.CreditValueDate();
+  };
+  std::vector<InterestSegment> wanted = table_segments.ToVector();
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const Date end = end_of(wanted, i);
+    wanted[i].fen_days =
+        i < first_index
+            ? AddProduct(segments_[i].fen_days, balance_, DaysBetween(end_of(segments_, i), end))
+            : AddProduct(FenDays{}, balance_, DaysBetween(wanted[i].from, end));
+  }
+  segments_ = std::move(wanted);
+  return Status::Ok();
 }
 
 Fen InterestOn(std::span<const InterestSegment> segments, DayBasis basis) {

@@ -25,6 +25,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -56,11 +57,13 @@ Result<DayBasis> DayBasisFromDays(uint16_t days);
 struct RateSegment {
   Date from;
   RatePpm rate;
+  bool operator==(const RateSegment&) const = default;
 };
 
 // Checks a rate table as the policy loader receives it: non-empty, at most
-// kRateTableEntriesMax entries, `from` strictly increasing, every rate <= kRatePpmMax.
-// kInvalidArgument naming the first offending entry otherwise.
+// kRateTableEntriesMax entries, `from` strictly increasing, every rate <= kRatePpmMax, and at
+// most kRateSegmentsPerYearMax entries in force during any interest year (an accumulator's
+// bound). kInvalidArgument naming the first offending entry (or year) otherwise.
 Status ValidateRateTable(std::span<const RateSegment> rate_table);
 
 // One stretch of an interest year at one rate with its 积数: it runs from `from` to the next
@@ -126,6 +129,19 @@ class InterestAccumulator {
   std::vector<InterestSegment> SegmentsUntil(Date until) const;
 
   InterestAccumulatorParts parts() const;
+
+  // A policy change may alter the rate table from a day of the year on (PolicyChanged): the
+  // first day of the year on which the segments stop being those `rate_table` gives (a
+  // segment starting on another day or at another rate), or none if they are exactly those.
+  std::optional<Date> FirstDayUnlike(std::span<const RateSegment> rate_table) const;
+
+  // Makes the segments those of `rate_table` for the year, keeping every day's end-of-day
+  // balance: the days before FirstDayUnlike() keep their 积数, and every day from it on holds
+  // the running balance (no change is value-dated after it), so the new segments' 积数 are
+  // exact. A no-op if FirstDayUnlike() is none. kFailedPrecondition, changing nothing, if a
+  // change is value-dated after that day: splitting then would need the postings themselves.
+  // REQUIRES: rate_table as the constructor's.
+  Status Rerate(std::span<const RateSegment> rate_table);
 
  private:
   InterestAccumulator() = default;  // for FromParts

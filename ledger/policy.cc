@@ -207,6 +207,52 @@ Result<PolicyBook> ParsePolicy(std::string_view text) {
   return PolicyBook(std::move(versions), std::move(rates));
 }
 
+namespace {
+
+std::string_view RoundingName(RoundingRule rule) {
+  switch (rule) {
+    case RoundingRule::kHalfUpToFen:
+      return "half_up_to_fen";
+    case RoundingRule::kHalfUpToYuan:
+      return "half_up_to_yuan";
+    case RoundingRule::kUpToYuan:
+      return "up_to_yuan";
+  }
+  HPF_ASSERT(false);  // a PolicyBook holds one of the three (ParsePolicy, DefaultPolicy)
+  return {};
+}
+
+}  // namespace
+
+std::string PolicyToJson(const PolicyBook& book) {
+  // Keys are inserted in sorted order: boost::json keeps insertion order and serialize()
+  // writes no whitespace, which makes the canonical form (schemas/events.fbs PolicyFormat).
+  json::array rates;
+  for (const RateSegment& segment : book.personal_rate_table()) {
+    json::object entry;
+    entry["from"] = segment.from.ToIsoString();
+    entry["rate_ppm"] = segment.rate.value;
+    rates.push_back(std::move(entry));
+  }
+  json::array versions;
+  for (const Policy& policy : book.versions()) {
+    json::object version;
+    version["base_cap_fen"] = policy.base_cap.value;
+    version["base_floor_fen"] = policy.base_floor.value;
+    version["contribution_rate_max_ppm"] = policy.contribution_rate_max.value;
+    version["contribution_rate_min_ppm"] = policy.contribution_rate_min.value;
+    version["day_basis"] = static_cast<uint16_t>(policy.day_basis);
+    version["deferral_last_month"] = policy.deferral_last_month.yyyymm();
+    version["effective_from"] = policy.effective_from.ToIsoString();
+    version["rounding"] = RoundingName(policy.rounding);
+    versions.push_back(std::move(version));
+  }
+  json::object document;
+  document["personal_rates"] = std::move(rates);
+  document["versions"] = std::move(versions);
+  return json::serialize(document);
+}
+
 Result<PolicyBook> LoadPolicyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(fmt::format("cannot read the policy file {}", path));

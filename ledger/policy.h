@@ -2,10 +2,11 @@
 // *(policy)* figure). Decisions read the version in force on the command's effective date, so
 // replaying the log under the policies it recorded gives the same decisions (DESIGN §1, 8).
 //
-// A policy change is itself an event (PolicyChanged); a PolicyBook is the sequence of
-// versions, oldest first. DefaultPolicy() is what the ledger ships with: the national rules
-// and illustrative city figures; a centre loads its own with LoadPolicy() (format:
-// docs/policy.md).
+// A policy change is itself an event (PolicyChanged, ledger/facts.h): the log records every
+// book it decided under, as the canonical document PolicyToJson() writes, so a replay knows
+// which policy decided what. A PolicyBook is the sequence of versions, oldest first.
+// DefaultPolicy() is what the ledger ships with: the national rules and illustrative city
+// figures; a centre loads its own with LoadPolicyFile() (format: docs/policy.md).
 // Thread safety: immutable after construction; share freely.
 #pragma once
 
@@ -33,6 +34,8 @@ struct Policy {
   Month deferral_last_month;  // 缓缴 allowed up to this month (2022: 2022-12)
   // Interest (DOMAIN §3).
   DayBasis day_basis = DayBasis::k360;
+
+  bool operator==(const Policy&) const = default;
 };
 
 // The versions of the policy, oldest first, and the one in force on a date.
@@ -58,6 +61,9 @@ class PolicyBook {
   // rule if a centre migrates pre-2016 history).
   std::span<const RateSegment> personal_rate_table() const { return personal_rate_table_; }
 
+  // Same versions and same rate table, entry by entry.
+  bool operator==(const PolicyBook&) const = default;
+
  private:
   std::vector<Policy> versions_;
   std::vector<RateSegment> personal_rate_table_;
@@ -73,5 +79,11 @@ PolicyBook DefaultPolicy();
 Result<PolicyBook> ParsePolicy(std::string_view json);
 // Reads and parses a policy file; IoError if it cannot be read.
 Result<PolicyBook> LoadPolicyFile(const std::string& path);
+
+// The canonical document of `book` in docs/policy.md's format, as PolicyChanged records it
+// (schemas/events.fbs PolicyFormat Json): UTF-8 JSON with every object's keys sorted and no
+// insignificant whitespace, dates yyyy-mm-dd, amounts and rates as integers. Equal books give
+// equal bytes, and ParsePolicy(PolicyToJson(book)) == book.
+std::string PolicyToJson(const PolicyBook& book);
 
 }  // namespace hpf::ledger

@@ -6,6 +6,7 @@
 #include "ledger/interest.h"
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -117,6 +118,79 @@ TEST_SUITE("ledger") {
     CHECK(InterestFor(accumulator, DayBasis::k360) == Fen{16'577});
     CHECK(InterestFor(accumulator, DayBasis::k365) == Fen{16'350});
     CHECK(InterestOn(expected, DayBasis::k360) == Fen{16'577});
+  }
+
+  std::vector<InterestSegment> SegmentsOf(const InterestAccumulator& accumulator) {
+    return {accumulator.segments().begin(), accumulator.segments().end()};
+  }
+
+  TEST_CASE("InterestAccumulator: re-rated by a new table, as if the table had been its own") {
+    // The year above, decided under 1.50 % all year (kRates) until a policy change brings
+    // kRatesChanging (1.75 % from 2022-02-01) while the latest value date is 2021-12-01:
+    //   A: 1 000 000 × 215 + 200 000 × 62 = 227 400 000 (kept: the days before 2022-02-01
+    //      and the days from it on, which all hold 1 200 000, move out of it)
+    //   B: 1 200 000 × 150                 = 180 000 000
+    // The later withdrawal then gives the figures of the case above.
+    InterestAccumulator accumulator(Y(2021), kRates, Fen{1'000'000});
+    accumulator.Apply(D(20211201), Fen{200'000});
+    CHECK(accumulator.FirstDayUnlike(kRates) == std::nullopt);
+    CHECK(accumulator.FirstDayUnlike(kRatesChanging) == D(20220201));
+    REQUIRE(accumulator.Rerate(kRatesChanging).ok());
+    CHECK(SegmentsOf(accumulator) ==
+          std::vector<InterestSegment>{
+              {.from = D(20210701), .rate = RatePpm{15'000}, .fen_days = FenDays{227'400'000}},
+              {.from = D(20220201), .rate = RatePpm{17'500}, .fen_days = FenDays{180'000'000}},
+          });
+    CHECK(accumulator.FirstDayUnlike(kRatesChanging) == std::nullopt);
+    accumulator.Apply(D(20220310), Fen{-300'000});
+    CHECK(InterestFor(accumulator, DayBasis::k360) == Fen{16'577});
+    CHECK(accumulator.balance() == Fen{900'000});
+
+    // Back to one rate: exact only while nothing is value-dated after 2022-02-01. The
+    // withdrawal of 2022-03-10 is: refused, nothing changed.
+    const auto before = SegmentsOf(accumulator);
+    const Status refused = accumulator.Rerate(kRates);
+    CHECK(refused.code() == StatusCode::kFailedPrecondition);
+    CHECK(refused.message() ==
+          "interest year 2021: the rate table changes from 2022-02-01, but money is value-dated "
+          "2022-03-10");
+    CHECK(SegmentsOf(accumulator) == before);
+  }
+
+  TEST_CASE("InterestAccumulator: re-rating matches the accumulator built under the new table") {
+    const std::vector<RateSegment> from_first_day = {
+        {.from = D(20160221), .rate = RatePpm{15'000}},
+        {.from = D(20210701), .rate = RatePpm{16'000}},
+    };
+    struct Case {
+      const char* name;
+      const std::vector<RateSegment>* old_table;
+      const std::vector<RateSegment>* new_table;
+      uint32_t latest;  // the value date of the one deposit before re-rating
+    };
+    const std::vector<Case> cases = {
+        {"a boundary added", &kRates, &kRatesChanging, 20211201},
+        {"a boundary removed (two segments become one)", &kRatesChanging, &kRates, 20220201},
+        {"the rate from the year's first day", &kRates, &from_first_day, 20210701},
+        {"the same table", &kRatesChanging, &kRatesChanging, 20220630},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.name);
+      InterestAccumulator rerated(Y(2021), *c.old_table, Fen{1'000'000});
+      InterestAccumulator fresh(Y(2021), *c.new_table, Fen{1'000'000});
+      for (InterestAccumulator* accumulator : {&rerated, &fresh}) {
+        accumulator->Apply(D(20210701), Fen{-50'000});
+        accumulator->Apply(D(c.latest), Fen{123'456});
+      }
+      REQUIRE(rerated.Rerate(*c.new_table).ok());
+      CHECK(SegmentsOf(rerated) == SegmentsOf(fresh));
+      CHECK(rerated.TotalFenDays() == fresh.TotalFenDays());
+      CHECK(rerated.latest_value_date() == fresh.latest_value_date());
+      // Later money counts the same way under both.
+      rerated.Apply(D(20220401), Fen{7'000});
+      fresh.Apply(D(20220401), Fen{7'000});
+      CHECK(SegmentsOf(rerated) == SegmentsOf(fresh));
+    }
   }
 
   TEST_CASE("InterestAccumulator: the rate in force on 1 July starts the year's first segment") {
@@ -243,6 +317,18 @@ TEST_SUITE("ledger") {
           "rate table entry 1 (from 2022-02-01): not after the previous entry (from 2022-02-01)");
     const std::vector<RateSegment> wild = {{.from = D(20160221), .rate = RatePpm{1'000'001}}};
     CHECK(!ValidateRateTable(wild).ok());
+    // An accumulator holds at most 16 segments a year: the entry in force on 1 July and 15
+    // changes. A change on 1 July itself replaces the entry in force.
+    std::vector<RateSegment> busy = {{.from = D(20160221), .rate = RatePpm{15'000}},
+                                     {.from = D(20220701), .rate = RatePpm{15'100}}};
+    for (uint32_t day = 1; day <= 15; ++day) {
+      busy.push_back({.from = D(20220800 + day), .rate = RatePpm{15'000 + day}});
+    }
+    CHECK(ValidateRateTable(busy).ok());
+    busy.push_back({.from = D(20230630), .rate = RatePpm{15'500}});
+    CHECK(ValidateRateTable(busy).message() ==
+          "rate table entry 17 (from 2023-06-30): interest year 2022 would have 17 rate "
+          "segments, more than 16");
   }
 
   TEST_CASE("DayBasisFromDays: 360 and 365 only") {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 
 namespace hpf::ledger {
 namespace {
@@ -71,6 +72,69 @@ TEST_SUITE("ledger") {
     std::string rates = Document();
     rates.replace(rates.find(R"({"from":"1990-01-01","rate_ppm":11000},)"), 39, "");
     CHECK(ErrorOf(rates).find("personal_rates") != std::string::npos);
+  }
+
+  TEST_CASE("PolicyToJson: the canonical document, which parses back to the same book") {
+    const PolicyBook shipped = DefaultPolicy();
+    const std::string canonical = PolicyToJson(shipped);
+    // Sorted keys, no whitespace, dates yyyy-mm-dd, integers.
+    CHECK(canonical ==
+          R"({"personal_rates":[{"from":"1990-01-01","rate_ppm":11000},)"
+          R"({"from":"2016-02-21","rate_ppm":15000}],)"
+          R"("versions":[{"base_cap_fen":2871600,"base_floor_fen":210000,)"
+          R"("contribution_rate_max_ppm":120000,"contribution_rate_min_ppm":50000,)"
+          R"("day_basis":360,"deferral_last_month":202212,"effective_from":"1990-01-01",)"
+          R"("rounding":"half_up_to_fen"}]})");
+    auto parsed = ParsePolicy(canonical);
+    REQUIRE_MESSAGE(parsed.has_value(), parsed.status().ToString());
+    CHECK(*parsed == shipped);
+
+    // A multi-version book with every rounding rule and both day bases.
+    std::string three = Document("", "up_to_yuan");
+    three.replace(three.find("}],"), 3, R"(},
+      {"effective_from":"2024-07-01","contribution_rate_min_ppm":60000,
+       "contribution_rate_max_ppm":110000,"base_floor_fen":230000,"base_cap_fen":3100000,
+       "rounding":"half_up_to_yuan","deferral_last_month":202412,"day_basis":360}],)");
+    auto multi = ParsePolicy(three);
+    REQUIRE_MESSAGE(multi.has_value(), multi.status().ToString());
+    REQUIRE(multi->versions().size() == 3);
+    auto again = ParsePolicy(PolicyToJson(*multi));
+    REQUIRE(again.has_value());
+    CHECK(*again == *multi);
+    CHECK(PolicyToJson(*again) == PolicyToJson(*multi));
+    CHECK(again->At(Day(20240701)).contribution_rate_min == RatePpm{60'000});
+    CHECK(again->At(Day(20230701)).rounding == RoundingRule::kUpToYuan);
+    // Another spelling of the same book (whitespace, key order) has the same canonical form.
+    CHECK(PolicyToJson(ParsePolicy(Document()).value()) ==
+          PolicyToJson(ParsePolicy(PolicyToJson(ParsePolicy(Document()).value())).value()));
+    // Any difference shows: the books and their documents differ.
+    CHECK(!(*multi == shipped));
+    CHECK(PolicyToJson(*multi) != canonical);
+  }
+
+  TEST_CASE("ParsePolicy: an interest year holds at most 16 rate segments") {
+    std::string rates = R"({"from":"1990-01-01","rate_ppm":11000})";
+    // 15 changes inside interest year 2022 give it 16 segments; a 16th change, 17.
+    for (int month = 8; month <= 12; ++month) {
+      for (int day : {5, 15, 25}) {
+        rates += fmt::format(R"(,{{"from":"2022-{:02}-{:02}","rate_ppm":{}}})", month, day,
+                             15000 + month * 100 + day);
+      }
+    }
+    const auto with_rates = [](const std::string& table) {
+      std::string document = Document();
+      const size_t from = document.find(R"("personal_rates":)");
+      document.replace(from, document.size() - from, R"("personal_rates":[)" + table + "]}");
+      return document;
+    };
+    auto sixteen = ParsePolicy(with_rates(rates));
+    CHECK_MESSAGE(sixteen.has_value(), sixteen.status().ToString());
+    const std::string message =
+        ErrorOf(with_rates(rates + R"(,{"from":"2023-06-30","rate_ppm":15000})"));
+    CHECK(message.find("interest year 2022 would have 17 rate segments") != std::string::npos);
+    // The same entries spread over two years are fine.
+    CHECK(
+        ParsePolicy(with_rates(rates + R"(,{"from":"2023-07-01","rate_ppm":15000})")).has_value());
   }
 
   TEST_CASE("LoadPolicyFile: a missing file is an I/O error") {
