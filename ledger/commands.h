@@ -1,5 +1,6 @@
 // ledger/commands.h — what callers ask the ledger to do (imperative), part 1: employers,
-// personal accounts and contributions. Interest settlement and reversals follow (issue #3).
+// personal accounts and contributions, interest settlement, reversals and policy changes
+// (issue #3).
 //
 // A command carries its idempotency key, the authenticated actor, the channel and the
 // effective (value) date; time and ids enter only here, so Decide() is a pure function
@@ -231,12 +232,24 @@ struct ReverseRecord {
   std::shared_ptr<const ReversalTarget> target;  // null: not resolved (rejected)
 };
 
+// A new policy (ledger/policy.h, docs/policy.md) for the ledger's decisions from
+// `effective_from` on: the whole book, every version and the rate table, as a policy document.
+// Not retroactive: the new book must agree with the one in force on every day before
+// `effective_from`, which must not precede the command's effective date. The sequencer writes
+// the first policy itself (ledger/sequencer.h); later ones come from the centre's staff.
+struct ChangePolicy {
+  std::string document;            // JSON text in docs/policy.md's format
+  uint32_t effective_from = 0;     // yyyymmdd, the first day the new book may differ
+  std::string summary;             // what changes and why, for people
+  std::string approval_reference;  // the centre's decision document number
+};
+
 using CommandBody =
     std::variant<RegisterEmployer, ChangeEmployerRates, GrantRateReduction, GrantDeferral,
                  SealEmployer, CloseEmployer, ReopenEmployer, OpenAccount, ChangeAccountBase,
                  SealAccount, UnsealAccount, FreezeAccount, UnfreezeAccount, CloseAccount,
                  RecordBankReceipt, OpenRemittance, AllocateContribution, CompleteRemittance,
-                 SettleInterest, ReverseRecord>;
+                 SettleInterest, ReverseRecord, ChangePolicy>;
 
 struct Command {
   CommandHeader header;

@@ -1,12 +1,17 @@
-// ledger/decide.cc — the rules of part 1 (employers, personal accounts), in precedence order.
+// ledger/decide.cc — the rules of part 1 (employers, personal accounts, contributions,
+// interest, reversals, the policy), in precedence order.
 #include "ledger/decide.h"
 
+#include <memory>
 #include <set>
+#include <span>
 #include <tuple>
 #include <type_traits>
 
 #include <fmt/core.h>
 
+#include "events/hash_chain.h"
+#include "events/limits.h"
 #include "ledger/limits.h"
 
 namespace hpf::ledger {
@@ -20,6 +25,12 @@ constexpr size_t kCreditCodeBytes = 18;
 // A note explains a correction in a sentence or two: 1 000 bytes is ~330 Chinese characters
 // in UTF-8.
 constexpr size_t kNoteBytesMax = 1000;
+// A PolicyChanged record carries the document, the summary (a note) and the approval
+// reference; 4 KiB more covers the envelope (a key, an actor and a channel of at most 128,
+// 128 and 64 bytes: ledger/sequencer.cc) and the FlatBuffers overhead.
+static_assert(kPolicyDocumentBytesMax + kNoteBytesMax + kNameBytesMax + 4096 <=
+                  events::kRecordBytesMax,
+              "a policy change is one record the log accepts");
 
 bool KnownReason(ReversalReason reason) {
   switch (reason) {
@@ -197,8 +208,12 @@ std::optional<Decision> CheckFirstMonth(uint32_t yyyymm) {
 // Each operator() checks one command's own rules after the common header checks.
 class Rules {
  public:
-  Rules(const State& state, const Policy& policy, Date effective)
-      : state_(state), policy_(policy), effective_(effective), date_(effective.ToIsoString()) {}
+  Rules(const State& state, const PolicyBook& book, Date effective)
+      : state_(state),
+        book_(book),
+        policy_(book.At(effective)),
+        effective_(effective),
+        date_(effective.ToIsoString()) {}
 
   Decision operator()(const RegisterEmployer& c) const {
     if (auto r = CheckIds({{"employer id", c.employer.value}})) return *r;
@@ -769,7 +784,123 @@ class Rules {
     return Accept(RecordReversed{c});
   }
 
+  Decision operator()(const ChangePolicy& c) const {
+    if (auto r = CheckText(c.summary, "summary", kNoteBytesMax)) return *r;
+    if (auto r = CheckText(c.approval_reference, "approval reference", kNameBytesMax)) return *r;
+    const auto from = Date::FromYyyymmdd(c.effective_from);
+    if (!from.has_value()) {
+      return Reject(Rejection::kEffectiveDateInvalid,
+                    fmt::format("effective from: {}", from.error().message()));
+    }
+    if (c.document.size() > kPolicyFileBytesMax) {
+      return Reject(Rejection::kPolicyDocumentInvalid,
+                    fmt::format("the policy document is {} bytes, more than the {} a policy file "
+                                "may hold",
+                                c.document.size(), kPolicyFileBytesMax));
+    }
+    auto parsed = ParsePolicy(c.document);
+    if (!parsed.has_value()) {
+      return Reject(Rejection::kPolicyDocumentInvalid,
+                    fmt::format("the policy document is refused ({}); docs/policy.md describes "
+                                "the format",
+                                parsed.error().message()));
+    }
+    auto book = std::make_shared<const PolicyBook>(std::move(parsed).value());
+    std::string document = PolicyToJson(*book);
+    if (document.size() > kPolicyDocumentBytesMax) {
+      return Reject(Rejection::kPolicyDocumentInvalid,
+                    fmt::format("the policy's canonical document is {} bytes; a policy record "
+                                "holds at most {}",
+                                document.size(), kPolicyDocumentBytesMax));
+    }
+    if (*from < effective_) {
+      return Reject(Rejection::kPolicyTakesEffectInPast,
+                    fmt::format("the new policy would take effect on {}, before the command's "
+                                "effective date {}: a policy change applies from a day not yet "
+                                "past",
+                                from->ToIsoString(), date_));
+    }
+    if (const auto day = FirstDayDiffering(book_, *book, *from)) {
+      return Reject(Rejection::kPolicyChangeRetroactive,
+                    fmt::format("the new policy differs on {} from the policy in force (version "
+                                "{}), before it takes effect on {}: restate every version and "
+                                "rate in force before {} as it is",
+                                day->ToIsoString(), state_.policy.version, from->ToIsoString(),
+                                from->ToIsoString()));
+    }
+    // A new rate from a day of an account's open year splits its 积数 there; that is exact
+    // only while no money of the account is value-dated after that day.
+    const std::span<const RateSegment> rates = book->personal_rate_table();
+    for (const auto& [id, account] : state_.accounts) {
+      if (!account.interest.has_value()) continue;
+      const std::optional<Date> changes = account.interest->FirstDayUnlike(rates);
+      if (changes.has_value() && account.interest->latest_value_date() > *changes) {
+        return Reject(
+            Rejection::kRateChangeBeforeValueDatedMoney,
+            fmt::format("the new rate table changes account {}'s rates from {}, but the account "
+                        "holds money value-dated {}: let the rate change take effect after the "
+                        "latest value date, or reverse the money dated ahead",
+                        id.value, changes->ToIsoString(),
+                        account.interest->latest_value_date().ToIsoString()));
+      }
+    }
+    PolicyChanged changed{.policy_version = state_.policy.version + 1,
+                          .effective_from = c.effective_from,
+                          .document = std::move(document),
+                          .document_digest = {},
+                          .summary = c.summary,
+                          .approval_reference = c.approval_reference,
+                          .book = std::move(book)};
+    changed.document_digest = Sha256(changed.document);
+    return Accept(std::move(changed));
+  }
+
  private:
+  // The first day before `until` on which `next` decides otherwise than `current`: another
+  // version in force (At() differs), or another rate table entry; none if they agree on every
+  // day before `until`.
+  static std::optional<Date> FirstDayDiffering(const PolicyBook& current, const PolicyBook& next,
+                                               Date until) {
+    std::optional<Date> first;
+    const auto earliest = [&first](Date day) {
+      if (!first.has_value() || day < *first) first = day;
+    };
+    // At() is constant between version starts: compare it on each start before `until`, and
+    // on the first supported day (a date before every version takes the first one).
+    std::set<Date> starts = {Date()};
+    for (const PolicyBook* book : {&current, &next}) {
+      for (const Policy& version : book->versions()) {
+        if (version.effective_from < until) starts.insert(version.effective_from);
+      }
+    }
+    for (const Date day : starts) {
+      if (!(current.At(day) == next.At(day))) {
+        earliest(day);
+        break;
+      }
+    }
+    // The rate entries starting before `until` must be the same, one for one (an accumulator's
+    // segments follow them, not only the rates they imply).
+    const std::span<const RateSegment> a = current.personal_rate_table();
+    const std::span<const RateSegment> b = next.personal_rate_table();
+    for (size_t i = 0; i < a.size() || i < b.size(); ++i) {
+      const bool in_a = i < a.size() && a[i].from < until;
+      const bool in_b = i < b.size() && b[i].from < until;
+      if (!in_a && !in_b) break;
+      if (in_a && in_b && a[i] == b[i]) continue;
+      earliest(in_a && in_b ? std::min(a[i].from, b[i].from) : in_a ? a[i].from : b[i].from);
+      break;
+    }
+    return first;
+  }
+
+  static events::Digest Sha256(std::string_view bytes) {
+    auto sha256 = events::ChainHasher::Create(events::HashAlgorithm::kSha256);
+    HPF_ASSERT(sha256.has_value());  // every OpenSSL the ledger builds with has SHA-256
+    return (*sha256)->Plain(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  }
+
   // Sealing or closing an employer leaves nothing behind: no normal account, no unfinished
   // list, no unallocated money.
   std::optional<Decision> CheckEmployerEmpty(EmployerId id) const {
@@ -836,7 +967,8 @@ class Rules {
   }
 
   const State& state_;
-  const Policy& policy_;
+  const PolicyBook& book_;  // the book in force
+  const Policy& policy_;    // its version in force on the effective date
   Date effective_;
   std::string date_;  // effective_ for messages
 };
@@ -853,11 +985,14 @@ Decision Decide(const State& state, const Command& command, const PolicyBook& po
     return Reject(Rejection::kEffectiveDateInvalid,
                   fmt::format("effective date: {}", date.error().message()));
   }
-  if (auto year = InterestYear::Containing(*date); !year.has_value()) {
+  // Every command but a policy change posts or decides in an interest year (a policy may take
+  // effect from the first supported day, 1990-01-01, before the first interest year).
+  if (auto year = InterestYear::Containing(*date);
+      !year.has_value() && !std::holds_alternative<ChangePolicy>(command.body)) {
     return Reject(Rejection::kEffectiveDateInvalid,
                   fmt::format("effective date: {}", year.error().message()));
   }
-  return std::visit(Rules(state, policy.At(*date), *date), command.body);
+  return std::visit(Rules(state, policy, *date), command.body);
 }
 
 }  // namespace hpf::ledger

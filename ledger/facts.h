@@ -1,12 +1,14 @@
 // ledger/facts.h — what Decide() concluded happened (past tense), part 1: employers and
-// personal accounts. Each fact becomes one record of schemas/events.fbs (the table of the same
-// name) when the sequencer appends it; Evolve() applies it to the write model's state.
+// personal accounts, contributions, interest, reversals and policy changes. Each fact becomes
+// one record of schemas/events.fbs (the table of the same name) when the sequencer appends
+// it; Evolve() applies it to the write model's state.
 // Lifecycle facts move no money and carry no postings; PostingsOf() gives a money fact's
 // double entry, derived from the fact alone so that it can never disagree with it.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -14,6 +16,7 @@
 
 #include "ledger/commands.h"
 #include "ledger/interest.h"
+#include "ledger/policy.h"
 #include "ledger/postings.h"
 
 namespace hpf::ledger {
@@ -145,12 +148,26 @@ struct RecordReversed {
   ReverseRecord terms;  // validated; terms.target is set
 };
 
+// The policy in force from now on (stream Policy 1, its version = policy_version). Moves no
+// money.
+struct PolicyChanged {
+  uint32_t policy_version = 0;                // 1, 2, 3 ... without gaps
+  uint32_t effective_from = 0;                // yyyymmdd
+  std::string document;                       // canonical: PolicyToJson(*book)
+  std::array<uint8_t, 32> document_digest{};  // SHA-256 of `document`
+  std::string summary;
+  std::string approval_reference;
+  // ParsePolicy(document), parsed once by Decide() for Evolve() to install; not recorded
+  // (the document is).
+  std::shared_ptr<const PolicyBook> book;
+};
+
 using Fact = std::variant<EmployerRegistered, EmployerRatesChanged, EmployerRateReductionGranted,
                           EmployerDeferralGranted, EmployerSealed, EmployerClosed, EmployerReopened,
                           AccountOpened, AccountBaseChanged, AccountSealed, AccountUnsealed,
                           AccountFrozen, AccountUnfrozen, AccountClosed, BankReceiptRecorded,
                           RemittanceOpened, ContributionAllocated, RemittanceCompleted,
-                          YearEndInterestCredited, RecordReversed>;
+                          YearEndInterestCredited, RecordReversed, PolicyChanged>;
 
 // The double entry a fact implies (empty for facts that move no money).
 std::vector<Posting> PostingsOf(const Fact& fact);

@@ -51,5 +51,11 @@ inline constexpr size_t kSettlementChunkAccountsMax = 1000;
 // A policy file: a few dozen versions over the years, each a few hundred bytes.
 inline constexpr size_t kPolicyVersionsMax = 1024;
 inline constexpr size_t kPolicyFileBytesMax = 1 << 20;
+// A policy's canonical document, as one PolicyChanged record carries it: ~230 bytes a version
+// and ~35 a rate, so 48 KiB holds two centuries of yearly versions. It leaves the record
+// (events/limits.h kRecordBytesMax, 64 KiB) room for the summary, the approval reference and
+// the envelope (record_encoding.cc static_asserts the sum).
+inline constexpr size_t kPolicyDocumentBytesMax = 48 * 1024;
+static_assert(kPolicyDocumentBytesMax <= kPolicyFileBytesMax, "a recordable file loads");
 
 }  // namespace hpf::ledger

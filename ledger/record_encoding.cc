@@ -6,12 +6,15 @@
 // the fact's name.
 #include "ledger/record_encoding.h"
 
+#include <cstring>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include <fmt/core.h>
 
+#include "events/hash_chain.h"
 #include "ledger/calendar.h"
 #include "ledger/internal/codec_support.h"
 
@@ -51,6 +54,7 @@ static_assert(FieldCount<GrantDeferral>() == 4, "record the new field");
 static_assert(FieldCount<RecordReversed>() == 1);
 static_assert(FieldCount<ReverseRecord>() == 5, "record the new field of RecordReversed");
 static_assert(FieldCount<ReversalTarget>() == 4, "record or read the new field");
+static_assert(FieldCount<PolicyChanged>() == 7, "record the new field of PolicyChanged");
 static_assert(static_cast<uint8_t>(ReversalReason::kBankReturned) ==
                       static_cast<uint8_t>(schema::ReversalReason::BankReturned) &&
                   static_cast<uint8_t>(ReversalReason::kOther) ==
@@ -340,6 +344,25 @@ fb::Offset<schema::RecordReversed> Table(fb::FlatBufferBuilder& fbb, const Recor
   return b.Finish();
 }
 
+// The book is not recorded: it is ParsePolicy(document), and the document is.
+fb::Offset<schema::PolicyChanged> Table(fb::FlatBufferBuilder& fbb, const PolicyChanged& f) {
+  const auto document =
+      fbb.CreateVector(reinterpret_cast<const uint8_t*>(f.document.data()), f.document.size());
+  const auto summary = fbb.CreateString(f.summary);
+  const auto approval = fbb.CreateString(f.approval_reference);
+  const schema::Digest digest(
+      fb::span<const uint8_t, 32>(f.document_digest.data(), f.document_digest.size()));
+  schema::PolicyChangedBuilder b(fbb);
+  b.add_policy_version(f.policy_version);
+  b.add_effective_from_date(f.effective_from);
+  b.add_format(schema::PolicyFormat::Json);
+  b.add_document(document);
+  b.add_document_digest(&digest);
+  b.add_summary(summary);
+  b.add_approval_reference(approval);
+  return b.Finish();
+}
+
 // The schema table a fact type is recorded as: what its Table() overload builds. A Fact
 // alternative without an overload fails to compile here.
 template <typename Offset>
@@ -480,6 +503,8 @@ StreamRef StreamOf(const Fact& fact) {
           HPF_ASSERT(f.terms.target->original.has_value());
           return std::visit([](const auto& original) { return StreamOf(Fact(original)); },
                             *f.terms.target->original);
+        } else if constexpr (std::is_same_v<F, PolicyChanged>) {
+          return {K::Policy, kPolicyStreamId};
         } else {
           static_assert(sizeof(F) == 0, "name the stream of the new fact");
         }
@@ -547,6 +572,58 @@ Result<ReversalTarget> ReadReversalTarget(const schema::Record& record,
   }
   target.original = std::move(original).value();
   return target;
+}
+
+Result<PolicyChanged> ReadPolicyChanged(const schema::Record& record) {
+  if (record.payload_type() != schema::Event::PolicyChanged) {
+    return InvalidArgumentError(fmt::format("record at position {} is a {}, not a PolicyChanged",
+                                            events::RecordPosition(record).value,
+                                            events::EventTypeName(record.payload_type())));
+  }
+  const schema::PolicyChanged& t = *record.payload_as_PolicyChanged();
+  const schema::Envelope& envelope = *record.envelope();
+  const auto bad = [&record](std::string_view what) {
+    return CorruptionError(fmt::format("record at position {} (PolicyChanged): {}",
+                                       events::RecordPosition(record).value, what));
+  };
+  if (envelope.stream_kind() != schema::EntityKind::Policy ||
+      envelope.stream_id() != kPolicyStreamId) {
+    return bad("not on the policy's stream");
+  }
+  if (t.policy_version() == 0 || envelope.stream_version() != t.policy_version()) {
+    return bad(fmt::format("policy version {} on stream version {}", t.policy_version(),
+                           envelope.stream_version()));
+  }
+  if (t.format() != schema::PolicyFormat::Json) {
+    return bad(fmt::format("document format {} is not JSON", static_cast<int>(t.format())));
+  }
+  if (t.document() == nullptr || t.document_digest() == nullptr) {
+    return bad("no document or no digest");
+  }
+  if (auto from = DateOf(t.effective_from_date(), "effective_from_date"); !from.has_value()) {
+    return bad(from.error().message());
+  }
+  PolicyChanged fact{.policy_version = t.policy_version(),
+                     .effective_from = t.effective_from_date(),
+                     .document = std::string(reinterpret_cast<const char*>(t.document()->data()),
+                                             t.document()->size()),
+                     .document_digest = {},
+                     .summary = std::string(Text(t.summary())),
+                     .approval_reference = std::string(Text(t.approval_reference())),
+                     .book = nullptr};
+  std::memcpy(fact.document_digest.data(), t.document_digest()->bytes()->data(),
+              fact.document_digest.size());
+  auto sha256 = events::ChainHasher::Create(events::HashAlgorithm::kSha256);
+  if (!sha256.has_value()) return sha256.error();
+  const events::Digest digest = (*sha256)->Plain(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(fact.document.data()), fact.document.size()));
+  if (digest != fact.document_digest) return bad("the document does not match its digest");
+  auto book = ParsePolicy(fact.document);
+  if (!book.has_value()) {
+    return bad(fmt::format("the document does not parse: {}", book.error().message()));
+  }
+  fact.book = std::make_shared<const PolicyBook>(std::move(book).value());
+  return fact;
 }
 
 }  // namespace hpf::ledger

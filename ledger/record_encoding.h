@@ -36,8 +36,13 @@ struct StreamRef {
   bool operator==(const StreamRef&) const = default;
 };
 
+// The policy has one stream (schemas/common.fbs EntityKind Policy) whose version is the
+// policy's version.
+inline constexpr uint64_t kPolicyStreamId = 1;
+
 // The stream a fact's record belongs to: employer facts to the employer, account facts (and
-// contribution allocations and interest credits) to the account.
+// contribution allocations and interest credits) to the account, a policy change to the
+// policy's stream.
 StreamRef StreamOf(const Fact& fact);
 
 // The schema union member (= table) a fact is recorded as.
@@ -66,5 +71,13 @@ std::span<const uint8_t> EncodeFact(events::RecordBuilder& builder, const Comman
 // not exist). REQUIRES: `record` passed events::VerifyRecord.
 Result<ReversalTarget> ReadReversalTarget(const schema::Record& record,
                                           const events::Digest& record_hash);
+
+// A PolicyChanged record read back as its fact, for a replay to decide under the policy the
+// log recorded: the document checked against its digest and parsed into `book`.
+// kInvalidArgument if the record is another table; kCorruption naming the problem if it is
+// not on the policy's stream at its version, its format is not JSON, the digest does not
+// match or the document does not parse (a later build refusing an old document says so).
+// REQUIRES: `record` passed events::VerifyRecord.
+Result<PolicyChanged> ReadPolicyChanged(const schema::Record& record);
 
 }  // namespace hpf::ledger

@@ -117,6 +117,14 @@ std::string_view RejectionCode(Rejection rejection) {
       return "reversal_exceeds_suspense";
     case Rejection::kReversalWouldOverdraw:
       return "reversal_would_overdraw";
+    case Rejection::kPolicyDocumentInvalid:
+      return "policy_document_invalid";
+    case Rejection::kPolicyChangeRetroactive:
+      return "policy_change_retroactive";
+    case Rejection::kPolicyTakesEffectInPast:
+      return "policy_takes_effect_in_past";
+    case Rejection::kRateChangeBeforeValueDatedMoney:
+      return "rate_change_before_value_dated_money";
     case Rejection::kInterestAlreadySettled:
       return "interest_already_settled";
   }

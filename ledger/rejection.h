@@ -5,8 +5,8 @@
 // are stable (they reach clients and logs): never renumber or reuse one; retired rules keep
 // their number. Decide() checks rules in a fixed precedence order, so a command that breaks
 // several always gets the same one. Only rules Decide() implements are listed (each has a
-// test that breaks it); contributions, interest and reversals add theirs in their ranges
-// (100s command fields, 200s employers, 300s accounts, 400s contributions, 500s interest).
+// test that breaks it); each area has its range (100s command fields, 200s employers, 300s
+// accounts, 400s contributions, 500s interest, 600s reversals, 700s the policy).
 #pragma once
 
 #include <cstdint>
@@ -39,10 +39,9 @@ enum class Rejection : uint16_t {
   kReducedRateBelowMinimum = 208,    // 降比 never below the policy minimum
   kReducedRateNotLower = 209,        // a reduction must not raise either side's rate
   kDeferralBeyondPolicy = 210,       // 缓缴 only up to the policy's last deferrable month
-  kPeriodOverlapsGrant = 211,
+  kPeriodOverlapsGrant = 211,        // a grant of the same kind already covers part of it
   kEmployerNotSealed = 212,          // reopening (启封) needs a sealed employer
-  kEmployerHasOpenRemittance = 213,  // finish the unfinished list first        // a grant of the
-                                     // same kind already covers part of it
+  kEmployerHasOpenRemittance = 213,  // finish the unfinished list first
 
   // --- personal accounts (300s) ---
   kAccountAlreadyOpen = 301,
@@ -85,6 +84,13 @@ enum class Rejection : uint16_t {
   kAlreadyReversed = 603,          // a record is reversed at most once
   kReversalExceedsSuspense = 604,  // the receipt's money was already allocated
   kReversalWouldOverdraw = 605,    // the account no longer holds the amount
+
+  // --- the policy (700s) ---
+  kPolicyDocumentInvalid = 701,            // not a policy document (docs/policy.md), or too large
+  kPolicyChangeRetroactive = 702,          // differs from the policy in force before effective_from
+  kPolicyTakesEffectInPast = 703,          // effective_from precedes the command's effective date
+  kRateChangeBeforeValueDatedMoney = 704,  // the rate table changes from a day before money
+                                           // already value-dated (an account's 积数 is split)
 };
 
 // The stable code clients see, e.g. "employer_rate_out_of_bounds".

@@ -92,11 +92,15 @@ struct Touched {
   std::set<EmployerId> employers;
   std::set<AccountId> accounts;
   std::set<uint64_t> reversed_positions;
+  // The policy in force changed. (Its new rate table re-rates accounts in memory; their
+  // stored values are re-rated when loaded, internal/state_codec.h, so they are not written.)
+  bool policy = false;
 
   void Merge(const Touched& other) {
     employers.insert(other.employers.begin(), other.employers.end());
     accounts.insert(other.accounts.begin(), other.accounts.end());
     reversed_positions.insert(other.reversed_positions.begin(), other.reversed_positions.end());
+    policy = policy || other.policy;
   }
 };
 
@@ -106,6 +110,7 @@ struct Group {
   std::vector<std::shared_ptr<PositionCell>> cells;  // one per command of the batch
   std::vector<std::string> keys;                     // idempotency keys it put in flight
   Touched touched;
+  PolicyInForce policy;  // version 0 unless the group changes the policy: then the last one
 };
 
 struct InflightKey {
@@ -153,6 +158,8 @@ void Touch(const F& f, Touched& touched) {
     // Undoing the original changes what the original changed.
     std::visit([&touched](const auto& original) { Touch(original, touched); },
                *f.terms.target->original);
+  } else if constexpr (std::is_same_v<F, PolicyChanged>) {
+    touched.policy = true;
   } else {
     static_assert(sizeof(F) == 0, "name the entities the new fact changes");
   }
@@ -167,8 +174,10 @@ struct Backup {
   std::map<EmployerId, std::optional<EmployerState>> employers;
   std::map<AccountId, std::optional<AccountState>> accounts;
   std::map<uint64_t, bool> reversed_positions;
+  std::optional<PolicyInForce> policy;
 
   Backup(const State& state, const Touched& touched) {
+    if (touched.policy) policy = state.policy;
     for (const EmployerId id : touched.employers) {
       const EmployerState* employer = state.employer(id);
       employers.emplace(id, employer == nullptr ? std::nullopt : std::optional(*employer));
@@ -198,6 +207,14 @@ struct Backup {
         state.reversed_positions.erase(position);
       }
     }
+    if (policy.has_value()) {
+      state.policy = *policy;
+      // Back to the old rate table: exact, as the change's own re-rating was (no money moved).
+      if (state.policy.book != nullptr) {
+        const Status rerated = RerateAccounts(state, state.policy.book->personal_rate_table());
+        HPF_ASSERT(rerated.ok());
+      }
+    }
   }
 };
 
@@ -217,7 +234,7 @@ std::vector<uint64_t> AlignedCopy(std::span<const uint8_t> bytes) {
 struct Sequencer::Impl {
   // --- fixed after Open ---
   events::EventLog* log = nullptr;
-  const PolicyBook* policy = nullptr;
+  const PolicyBook* initial_policy = nullptr;  // decides the genesis only (sequencer.h)
   size_t groups_in_flight_max = 0;
   size_t group_records_max = 0;
 
@@ -234,6 +251,9 @@ struct Sequencer::Impl {
   bool stopping = false;
   bool waiter_stopping = false;
   Status health;  // the failure that stopped the sequencer, for health() and Close()
+  // The policy of the durable log, for policy() and policy_version().
+  std::shared_ptr<const PolicyBook> durable_policy;
+  uint32_t durable_policy_version = 0;
 
   std::mutex close_mutex;  // serialises Close()
   bool closed = false;     // under close_mutex
@@ -261,6 +281,18 @@ struct Sequencer::Impl {
   Status failed;                 // the first failure; OK while none
   uint64_t failed_seq = 0;       // the group that failed first
   bool failure_answered = false;
+
+  // The book decisions use: the one the log recorded last (once the genesis is decided, always).
+  const PolicyBook& Book() const {
+    return state.policy.book != nullptr ? *state.policy.book : *initial_policy;
+  }
+
+  void PublishPolicy(const PolicyInForce& policy) {
+    HPF_ASSERT(policy.book != nullptr);
+    std::lock_guard lock(mutex);
+    durable_policy = policy.book;
+    durable_policy_version = policy.version;
+  }
 
   // ------------------------------------------------------------------ the threads
   void Run() {
@@ -463,7 +495,7 @@ struct Sequencer::Impl {
       std::get<ReverseRecord>(resolved->body).target = std::move(target).value();
     }
     const Command& decided = resolved.has_value() ? *resolved : command;
-    Decision decision = Decide(state, decided, *policy);
+    Decision decision = Decide(state, decided, Book());
     if (!decision.accepted()) {
       slot.result = CommandRejected{std::move(*decision.rejection)};
       return;
@@ -516,6 +548,7 @@ struct Sequencer::Impl {
 
   // The version a stream has now.
   uint64_t VersionOf(const StreamRef& stream) const {
+    if (stream.kind == schema::EntityKind::Policy) return state.policy.version;
     if (stream.kind == schema::EntityKind::Employer) {
       const EmployerState* employer = state.employer(EmployerId{stream.id});
       HPF_ASSERT(employer != nullptr);
@@ -546,7 +579,7 @@ struct Sequencer::Impl {
     std::vector<std::span<const uint8_t>> records;
     copies.reserve(facts.size());
     for (size_t i = 0; i < facts.size(); ++i) {
-      Evolve(state, facts[i], *date, *policy);
+      Evolve(state, facts[i], *date, Book());
       const std::span<const uint8_t> bytes =
           EncodeFact(builder, command.header, facts[i],
                      {.command_hash = hash,
@@ -577,6 +610,7 @@ struct Sequencer::Impl {
     }
 #endif
     building->touched.Merge(touched);
+    if (touched.policy) building->policy = state.policy;
     auto cell = std::make_shared<PositionCell>();
     building->cells.push_back(cell);
     slot.cell = cell;
@@ -628,6 +662,11 @@ struct Sequencer::Impl {
       const Status put = group.batch.PutState(internal::ReversedStateKey(position),
                                               internal::EncodeReversedMark());
       HPF_ASSERT(put.ok());
+    }
+    if (group.touched.policy) {
+      const Status put = group.batch.PutState(internal::kPolicyStateKey,
+                                              internal::EncodePolicyState(state.policy));
+      HPF_ASSERT(put.ok());  // the document is bounded far below the log's value limit
     }
 #ifndef NDEBUG
     CheckBooks();
@@ -690,6 +729,7 @@ struct Sequencer::Impl {
       return;
     }
     for (size_t i = 0; i < results.size(); ++i) group->cells[i]->position = results[i].position;
+    if (group->policy.version != 0) PublishPolicy(group->policy);
     durable_through = group->seq;
     AnswerReady();
   }
@@ -756,7 +796,7 @@ Result<std::unique_ptr<Sequencer>> Sequencer::Open(const SequencerOptions& optio
   }
   auto impl = std::make_unique<Impl>();
   impl->log = options.log;
-  impl->policy = options.policy;
+  impl->initial_policy = options.policy;
   impl->groups_in_flight_max = options.groups_in_flight_max == 0 ? kSequencerGroupsInFlightMax
                                                                  : options.groups_in_flight_max;
   if (impl->groups_in_flight_max > kGroupsInFlightLimit) {
@@ -771,6 +811,8 @@ Result<std::unique_ptr<Sequencer>> Sequencer::Open(const SequencerOptions& optio
   }
   HPF_ASSIGN_OR_RETURN(impl->sha256, events::ChainHasher::Create(events::HashAlgorithm::kSha256));
   HPF_ASSIGN_OR_RETURN(impl->state, internal::LoadState(*options.log));
+  const bool new_policy = impl->state.policy.version == 0;
+  if (!new_policy) impl->PublishPolicy(impl->state.policy);  // the log's, not the options'
   std::tie(impl->opening_balances, impl->opening_suspense) =
       Impl::SumBalancesAndSuspense(impl->state);
   impl->building = std::make_unique<Group>();
@@ -784,7 +826,49 @@ Result<std::unique_ptr<Sequencer>> Sequencer::Open(const SequencerOptions& optio
     pthread_setname_np(pthread_self(), "hpf-seq-waiter");
     raw->WaitLoop();
   });
-  return std::unique_ptr<Sequencer>(new Sequencer(std::move(impl)));
+  auto sequencer = std::unique_ptr<Sequencer>(new Sequencer(std::move(impl)));
+  if (new_policy) HPF_RETURN_IF_ERROR(sequencer->RecordInitialPolicy(*options.policy));
+  return sequencer;
+}
+
+Status Sequencer::RecordInitialPolicy(const PolicyBook& book) {
+  const uint32_t first_day = book.versions().front().effective_from.yyyymmdd();
+  std::vector<Command> genesis;
+  genesis.push_back(Command{
+      .header = {.idempotency_key = std::string(kGenesisIdempotencyKey),
+                 .actor = std::string(kSystemActor),
+                 .channel = std::string(kSystemActor),
+                 .effective_date = first_day},
+      .body = ChangePolicy{.document = PolicyToJson(book),
+                           .effective_from = first_day,
+                           .summary = "the initial policy, given to the ledger with its new store",
+                           .approval_reference = "genesis"}});
+  const CommandResult result = Submit(std::move(genesis)).get().at(0);
+  Status status;
+  if (const auto* rejected = std::get_if<CommandRejected>(&result)) {
+    status = InvalidArgumentError(fmt::format("the initial policy is refused ({}): {}",
+                                              RejectionCode(rejected->detail.rejection),
+                                              rejected->detail.message));
+  } else if (const auto* failed = std::get_if<CommandFailed>(&result)) {
+    status = failed->status;
+  } else if (std::holds_alternative<CommandDuplicate>(result)) {
+    status = CorruptionError(
+        fmt::format("the log holds the initial policy (key '{}') but the stored state has no "
+                    "policy",
+                    kGenesisIdempotencyKey));
+  }
+  if (!status.ok()) Close().IgnoreError();  // `status` says why; nothing else is queued
+  return status;
+}
+
+uint64_t Sequencer::policy_version() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->durable_policy_version;
+}
+
+std::shared_ptr<const PolicyBook> Sequencer::policy() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->durable_policy;
 }
 
 Sequencer::Sequencer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -41,20 +41,31 @@
 // sequencer (which reloads the state from what is durable) and resubmit; the idempotency key
 // makes a resubmission safe.
 //
+// The policy is part of the log (DESIGN principle 8). Decisions use the book the log recorded
+// last (a PolicyChanged, stored with the state under its own key): SequencerOptions.policy is
+// only the INITIAL policy. On a store with no policy recorded — a new one, or one written
+// before policies were recorded — Open() first appends, before any other command, the genesis
+// ChangePolicy: the document PolicyToJson(*options.policy), effective from its first version,
+// actor and channel kSystemActor, key kGenesisIdempotencyKey; it returns once that record is
+// durable, or fails. On a store that has a policy, options.policy is ignored (the log is the
+// truth); later changes are ChangePolicy commands like any other. policy() and
+// policy_version() say which book the durable log holds.
+//
 // REQUIRES: the sequencer is the log's only appender while it is open. Its idempotency
 // decision and its state deltas assume that nothing else moves the log.
 //
 // Threads: Open() starts the sequencer's thread — the only one that touches the state, decides
 // or appends — and a helper that only waits for the log's group futures, in order, and hands
 // each result back to it (a std::future cannot wake a thread that waits for new submissions
-// too). Submit() and Close() may be called from any thread; the log and the policy book are
-// borrowed and must outlive the sequencer.
+// too). Submit(), Close(), policy() and policy_version() may be called from any thread; the
+// log and the initial policy book are borrowed and must outlive Open().
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -76,9 +87,15 @@ inline constexpr size_t kSequencerGroupsInFlightMax = 4;
 // second of decisions; enough to fill several maximal groups.
 inline constexpr size_t kSequencerQueuedCommandsMax = 1 << 20;
 
+// The genesis policy change (see the file comment).
+inline constexpr std::string_view kGenesisIdempotencyKey = "policy/genesis";
+inline constexpr std::string_view kSystemActor = "system";
+
 struct SequencerOptions {
-  events::EventLog* log = nullptr;     // required; see the file comment
-  const PolicyBook* policy = nullptr;  // required
+  events::EventLog* log = nullptr;  // required; see the file comment
+  // Required: the initial policy, recorded as the genesis on a store without one; ignored
+  // when the store has a policy (see the file comment).
+  const PolicyBook* policy = nullptr;
   // Groups in the log at once, 1 .. 64; 0 means kSequencerGroupsInFlightMax. 1 stops the
   // pipeline: the next group is sent only once the previous one is durable (it is still
   // decided meanwhile).
@@ -112,9 +129,12 @@ using CommandResult =
 
 class Sequencer {
  public:
-  // Loads the state from the log's stored state (never from its records) and starts the
-  // thread. kInvalidArgument if a required option is missing; kCorruption if the stored state
-  // does not decode or does not hold together; the log's read errors as they come.
+  // Loads the state from the log's stored state (never from its records), starts the thread
+  // and, on a store without a policy, records the genesis (see the file comment).
+  // kInvalidArgument if a required option is missing or the initial policy is refused (its
+  // rejection's code and message: a document too large for a record, say); kCorruption if the
+  // stored state does not decode or does not hold together; the log's read and append errors
+  // as they come.
   static Result<std::unique_ptr<Sequencer>> Open(const SequencerOptions& options);
 
   ~Sequencer();  // Close()
@@ -135,6 +155,11 @@ class Sequencer {
   // OK while the sequencer accepts commands; the failure that stopped it otherwise.
   Status health() const;
 
+  // The policy the durable log holds: the last PolicyChanged whose group is durable, and its
+  // version (1 for the genesis). Never null after Open() succeeded.
+  std::shared_ptr<const PolicyBook> policy() const;
+  uint64_t policy_version() const;
+
   // A copy of the in-memory state taken between two commands: it includes accepted commands
   // whose group is not yet durable. For tests and diagnostics; it copies the whole state.
   // REQUIRES: not closed.
@@ -143,6 +168,8 @@ class Sequencer {
  private:
   struct Impl;
   explicit Sequencer(std::unique_ptr<Impl> impl);
+  // Appends the genesis and waits until it is durable; on failure closes the sequencer.
+  Status RecordInitialPolicy(const PolicyBook& book);
   std::unique_ptr<Impl> impl_;
 };
 

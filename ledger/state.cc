@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <type_traits>
 
+#include <fmt/core.h>
+
 #include "ledger/calendar.h"
 #include "ledger/limits.h"
 
@@ -408,11 +410,28 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
             account.interest->Apply(CountedFrom(account, credited_from), -interest->interest);
             ++account.version;
           }
+        } else if constexpr (std::is_same_v<F, PolicyChanged>) {
+          HPF_ASSERT(f.policy_version == state.policy.version + 1);
+          HPF_ASSERT(f.book != nullptr);
+          state.policy =
+              PolicyInForce{.version = f.policy_version, .book = f.book, .document = f.document};
+          const Status rerated = RerateAccounts(state, f.book->personal_rate_table());
+          HPF_ASSERT(rerated.ok());  // Decide() checked every account's value dates
         } else {
           static_assert(sizeof(F) == 0, "every fact must be applied");
         }
       },
       fact);
+}
+
+Status RerateAccounts(State& state, std::span<const RateSegment> rate_table) {
+  for (auto& [id, account] : state.accounts) {
+    if (!account.interest.has_value()) continue;
+    if (Status status = account.interest->Rerate(rate_table); !status.ok()) {
+      return FailedPreconditionError(fmt::format("account {}: {}", id.value, status.message()));
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace hpf::ledger

@@ -5,8 +5,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
+#include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -125,20 +128,37 @@ struct AccountState {
   uint64_t version = 0;
 };
 
+// The policy the log recorded last (PolicyChanged): what the sequencer decides with.
+struct PolicyInForce {
+  uint32_t version = 0;                    // 0: none recorded yet (a new store)
+  std::shared_ptr<const PolicyBook> book;  // null iff version == 0
+  std::string document;                    // the recorded canonical document, PolicyToJson(*book)
+};
+
 struct State {
   std::map<EmployerId, EmployerState> employers;
   std::map<AccountId, AccountState> accounts;
   std::set<uint64_t> reversed_positions;  // records already reversed (红冲), never twice
+  PolicyInForce policy;
 
   const EmployerState* employer(EmployerId id) const;
   const AccountState* account(AccountId id) const;
 };
 
 // Applies a fact Decide() produced against this state, for the command with this effective
-// (value) date, under the policy it was decided with (interest accumulators need its rates).
+// (value) date, under the policy it was decided with (interest accumulators need its rates;
+// the sequencer passes the state's own book, as to Decide()). A PolicyChanged installs its
+// book as state.policy and re-rates every account's accumulator to the new rate table
+// (InterestAccumulator::Rerate, which Decide() made sure is exact).
 // REQUIRES: the fact was decided on `state` (facts are never re-validated here; a violated
 // precondition is a bug and aborts).
 void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBook& policy);
+
+// Re-rates every account's accumulator to `rate_table` (after a policy change, or when the
+// stored state is loaded under the stored policy: accounts untouched since the change were
+// stored under the old table). kFailedPrecondition naming the first account that cannot be
+// re-rated exactly (InterestAccumulator::Rerate); accounts before it are already re-rated.
+Status RerateAccounts(State& state, std::span<const RateSegment> rate_table);
 
 // The rates due for `month`: a reduction's if one covers it, else those in force that month
 // (the last rate change from that month or before; the registration's for earlier months).

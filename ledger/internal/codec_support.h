@@ -56,6 +56,17 @@ class ByteReader {
   uint64_t U64() { return Unsigned(8); }
   int32_t I32() { return static_cast<int32_t>(static_cast<uint32_t>(Unsigned(4))); }
   int64_t I64() { return static_cast<int64_t>(Unsigned(8)); }
+  // What ByteWriter::String() wrote: a u32 byte count, then the bytes (a view into the input).
+  std::string_view String() {
+    const auto size = static_cast<size_t>(Unsigned(4));
+    if (!ok_ || remaining() < size) {
+      ok_ = false;
+      return {};
+    }
+    const std::string_view text = bytes_.substr(offset_, size);
+    offset_ += size;
+    return text;
+  }
 
   bool ok() const { return ok_; }
   size_t remaining() const { return bytes_.size() - offset_; }

@@ -34,6 +34,7 @@ constexpr uint16_t Tag(std::type_identity<GrantDeferral> /*unused*/) { return 17
 constexpr uint16_t Tag(std::type_identity<ReverseRecord> /*unused*/) { return 18; }
 constexpr uint16_t Tag(std::type_identity<CloseEmployer> /*unused*/) { return 19; }
 constexpr uint16_t Tag(std::type_identity<ReopenEmployer> /*unused*/) { return 20; }
+constexpr uint16_t Tag(std::type_identity<ChangePolicy> /*unused*/) { return 21; }
 // A command without a tag of its own lands here.
 template <typename C>
 constexpr uint16_t Tag(std::type_identity<C> /*unused*/) {
@@ -65,6 +66,7 @@ static_assert(FieldCount<GrantDeferral>() == 4, "encode the new field of GrantDe
 static_assert(FieldCount<ReverseRecord>() == 5, "encode the new field of ReverseRecord");
 static_assert(FieldCount<CloseEmployer>() == 3, "encode the new field of CloseEmployer");
 static_assert(FieldCount<ReopenEmployer>() == 2, "encode the new field of ReopenEmployer");
+static_assert(FieldCount<ChangePolicy>() == 4, "encode the new field of ChangePolicy");
 
 class BodyEncoder {
  public:
@@ -188,6 +190,14 @@ class BodyEncoder {
     w_.U64(c.position);
     w_.U8(static_cast<uint8_t>(c.reason));
     w_.String(c.note);
+    w_.String(c.approval_reference);
+  }
+  // The document as sent, byte for byte: another spelling of the same book is another
+  // command (its key cannot be reused for it).
+  void operator()(const ChangePolicy& c) {
+    w_.String(c.document);
+    w_.U32(c.effective_from);
+    w_.String(c.summary);
     w_.String(c.approval_reference);
   }
   // A command without an encoding of its own lands here.

@@ -21,6 +21,9 @@
 //             u16 paid_runs_count, × (u32 from_month, u32 to_month, i64 base_fen),
 //             u64 version
 //   reversed: u8 format (the key names the position; the value only marks it)
+//   policy:   u8 format, u32 version (>= 1), u32 document_bytes, document_bytes × u8 (the
+//             canonical document, ledger/policy.h PolicyToJson; at most
+//             kPolicyDocumentBytesMax)
 // History: format 1 had no base_changes (an account's base was one number), format 2 no
 // paid_runs.
 
@@ -28,6 +31,7 @@
 
 #include <charconv>
 #include <map>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -41,7 +45,8 @@ namespace hpf::ledger::internal {
 
 // A field added to a state struct stops the build here: encode and decode it, and extend
 // tests/ledger/state_codec_test.cc's round trip.
-static_assert(FieldCount<State>() == 3, "store the new part of State (a key prefix of its own)");
+static_assert(FieldCount<State>() == 4, "store the new part of State (a key prefix of its own)");
+static_assert(FieldCount<PolicyInForce>() == 3, "store the new field of PolicyInForce");
 static_assert(FieldCount<EmployerState>() == 12, "encode the new field of EmployerState");
 static_assert(FieldCount<MonthRange>() == 2, "encode the new field of MonthRange");
 static_assert(FieldCount<RateReduction>() == 3, "encode the new field of RateReduction");
@@ -218,6 +223,40 @@ Status DecodeReversedMark(std::string_view value) {
   ByteReader r(value);
   HPF_RETURN_IF_ERROR(CheckFormat(r, "reversed position"));
   return Checker("reversed position").Finish(r, value.size());
+}
+
+std::string EncodePolicyState(const PolicyInForce& policy) {
+  HPF_ASSERT(policy.version >= 1);
+  HPF_ASSERT(policy.book != nullptr);
+  HPF_ASSERT(policy.document.size() <= kPolicyDocumentBytesMax);
+  std::string value;
+  ByteWriter w(&value);
+  w.U8(kStateFormat);
+  w.U32(policy.version);
+  w.String(policy.document);
+  return value;
+}
+
+Result<PolicyInForce> DecodePolicyState(std::string_view value) {
+  ByteReader r(value);
+  HPF_RETURN_IF_ERROR(CheckFormat(r, "policy"));
+  Checker check("policy");
+  PolicyInForce policy;
+  policy.version = r.U32();
+  check.Require(policy.version >= 1, "version is 0 (a stored policy was recorded)");
+  policy.document = std::string(r.String());
+  check.Require(policy.document.size() <= kPolicyDocumentBytesMax,
+                fmt::format("document of {} bytes, more than {}", policy.document.size(),
+                            kPolicyDocumentBytesMax));
+  HPF_RETURN_IF_ERROR(check.Finish(r, value.size()));
+  auto book = ParsePolicy(policy.document);
+  if (!book.has_value()) {
+    return CorruptionError(
+        fmt::format("policy state: the stored document (version {}) does not parse: {}",
+                    policy.version, book.error().message()));
+  }
+  policy.book = std::make_shared<const PolicyBook>(std::move(book).value());
+  return policy;
 }
 
 std::string EncodeEmployerState(const EmployerState& employer) {
@@ -491,6 +530,23 @@ Result<State> LoadState(const events::EventLog& log) {
         return true;
       }));
   HPF_RETURN_IF_ERROR(inner);
+  HPF_ASSIGN_OR_RETURN(const std::optional<std::string> policy, log.GetState(kPolicyStateKey));
+  if (policy.has_value()) {
+    auto decoded = DecodePolicyState(*policy);
+    if (!decoded.has_value()) {
+      return Status(decoded.error().code(), fmt::format("stored state '{}': {}", kPolicyStateKey,
+                                                        decoded.error().message()));
+    }
+    state.policy = std::move(decoded).value();
+    // Accounts untouched since the policy's rate table last changed hold the table before it.
+    if (Status rerated = RerateAccounts(state, state.policy.book->personal_rate_table());
+        !rerated.ok()) {
+      return CorruptionError(
+          fmt::format("stored state: the stored policy (version {}) cannot "
+                      "apply to the stored accounts: {}",
+                      state.policy.version, rerated.message()));
+    }
+  }
 
   // What ties the entries together: one O(n) pass, once per open.
   std::map<EmployerId, uint32_t> normal_accounts;

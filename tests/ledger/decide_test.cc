@@ -3,10 +3,15 @@
 // that breaks its rule; a test at the end checks that none is missing.
 #include "ledger/decide.h"
 
+#include <memory>
 #include <set>
+#include <span>
+#include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 
+#include "events/hash_chain.h"
 #include "tests/support/ledger_commands.h"
 
 namespace hpf::ledger {
@@ -1006,6 +1011,254 @@ TEST_SUITE("ledger") {
     // Every credit of a year names the year's one settlement run.
     const std::vector<Fact> credits = Apply(state, 20230630, SettleInterest{2022, {kAlice}});
     CHECK(std::get<YearEndInterestCredited>(credits[0]).settlement_id == 2022);
+  }
+
+  // --- the policy (700s) ---
+
+  ChangePolicy Change(const PolicyBook& book, uint32_t effective_from) {
+    return ChangePolicy{.document = PolicyToJson(book),
+                        .effective_from = effective_from,
+                        .summary = "2023 contribution base cap",
+                        .approval_reference = "QD-HPF-2023-12"};
+  }
+
+  // Decides and applies under the book the state recorded, as the sequencer does (the shipped
+  // default before any).
+  std::vector<Fact> ApplyRecorded(State & state, uint32_t date, CommandBody body) {
+    const std::shared_ptr<const PolicyBook> book =
+        state.policy.book != nullptr ? state.policy.book
+                                     : std::make_shared<const PolicyBook>(Policy());
+    return Apply(state, date, std::move(body), *book);
+  }
+
+  // The sequencer's genesis: the shipped default, recorded from its first day.
+  State Genesis() {
+    State state;
+    ApplyRecorded(state, 19900101, Change(Policy(), 19900101));
+    return state;
+  }
+
+  // `book` with one more version (the last one's figures, changed by `change`) from `from`.
+  template <typename Edit>
+  PolicyBook WithVersion(const PolicyBook& book, uint32_t from, Edit change) {
+    std::vector<::hpf::ledger::Policy> versions(book.versions().begin(), book.versions().end());
+    ::hpf::ledger::Policy version = versions.back();
+    version.effective_from = Day(from);
+    change(version);
+    versions.push_back(version);
+    const auto rates = book.personal_rate_table();
+    return PolicyBook(std::move(versions), {rates.begin(), rates.end()});
+  }
+
+  PolicyBook WithRate(const PolicyBook& book, uint32_t from, RatePpm rate) {
+    std::vector<RateSegment> rates(book.personal_rate_table().begin(),
+                                   book.personal_rate_table().end());
+    rates.push_back({.from = Day(from), .rate = rate});
+    return PolicyBook({book.versions().begin(), book.versions().end()}, std::move(rates));
+  }
+
+  TEST_CASE("ChangePolicy: the policy is recorded, canonical and digested, version by version") {
+    State state;
+    // Another spelling of the shipped default (whitespace, key order) is recorded canonical.
+    ChangePolicy first = Change(Policy(), 19900101);
+    first.document = "\n  " + first.document + "  ";
+    const std::vector<Fact> genesis = ApplyRecorded(state, 19900101, first);
+    REQUIRE(genesis.size() == 1);
+    const auto& recorded = std::get<PolicyChanged>(genesis[0]);
+    CHECK(recorded.policy_version == 1);
+    CHECK(recorded.effective_from == 19900101);
+    CHECK(recorded.document == PolicyToJson(Policy()));
+    auto sha256 = events::ChainHasher::Create(events::HashAlgorithm::kSha256).value();
+    CHECK(
+        recorded.document_digest ==
+        sha256->Plain(std::span<const uint8_t>(
+            reinterpret_cast<const uint8_t*>(recorded.document.data()), recorded.document.size())));
+    CHECK(recorded.summary == "2023 contribution base cap");
+    CHECK(recorded.approval_reference == "QD-HPF-2023-12");
+    CHECK(PostingsOf(genesis[0]).empty());
+    REQUIRE(state.policy.book != nullptr);
+    CHECK(*state.policy.book == Policy());
+    CHECK(state.policy.version == 1);
+    CHECK(state.policy.document == recorded.document);
+    // The next change is version 2, and what it says is in force.
+    const PolicyBook raised =
+        WithVersion(Policy(), 20230701, [](auto& v) { v.base_cap = Fen{3'000'000}; });
+    const std::vector<Fact> second = ApplyRecorded(state, 20230620, Change(raised, 20230701));
+    CHECK(std::get<PolicyChanged>(second[0]).policy_version == 2);
+    CHECK(state.policy.version == 2);
+    CHECK(*state.policy.book == raised);
+    // The same book again is a change of nothing, recorded all the same.
+    ApplyRecorded(state, 20230621, Change(raised, 20230701));
+    CHECK(state.policy.version == 3);
+  }
+
+  TEST_CASE("ChangePolicy: the base cap raised from 2023-07-01 applies from that day only") {
+    // Given the genesis and a change, decided on 20 June, raising the cap from 28 716.00 to
+    // 30 000.00 yuan from 1 July 2023: an account opened on 30 June keeps the old cap, one
+    // opened on 1 July gets the new one.
+    State state = Genesis();
+    ApplyRecorded(state, 20230601, Register(kAcme));
+    const PolicyBook raised =
+        WithVersion(Policy(), 20230701, [](auto& v) { v.base_cap = Fen{3'000'000}; });
+    ApplyRecorded(state, 20230620, Change(raised, 20230701));
+    OpenAccount alice = Open(kAlice, kAcme);
+    alice.contribution_base = Fen{2'900'000};
+    alice.first_contribution_month = 202307;
+    const PolicyBook& book = *state.policy.book;
+    const Decision before = Decide(state, At(20230630, alice), book);
+    REQUIRE(!before.accepted());
+    CHECK(before.rejection->rejection == Rejection::kBaseAboveCap);
+    CHECK(before.rejection->message ==
+          "contribution base 29000.00 yuan is above the cap 28716.00 yuan in force on 2023-06-30");
+    CHECK(Decide(state, At(20230701, alice), book).accepted());
+    alice.contribution_base = Fen{3'000'001};
+    CHECK(Decide(state, At(20230701, alice), book).rejection->rejection ==
+          Rejection::kBaseAboveCap);
+    alice.contribution_base = Fen{2'871'600};  // the old cap itself, before the change
+    CHECK(Decide(state, At(20230630, alice), book).accepted());
+  }
+
+  TEST_CASE("ChangePolicy: a new rate splits every account's 积数 on its first day") {
+    // Alice's 1 920.00 yuan value-dated 2022-07-15; on 20 October the centre raises the rate
+    // to 1.75 % from 1 November (hypothetical). Her interest year 2022 splits there:
+    //   2022-07-01 .. 2022-10-31 at 1.50 %: 192 000 × 109 days = 20 928 000 fen·days
+    //   2022-11-01 .. 2023-06-30 at 1.75 %: 192 000 × 242 days = 46 464 000 fen·days
+    //   (20 928 000 × 15 000 + 46 464 000 × 17 500) / (10^6 × 360) = 3 130.67 -> 31.31 yuan
+    State state = Genesis();
+    for (const CommandBody& body :
+         {CommandBody{Register(kAcme)}, CommandBody{Open(kAlice, kAcme)}}) {
+      ApplyRecorded(state, 20220701, body);
+    }
+    for (const CommandBody& body :
+         {CommandBody{Receipt(Fen{192'000})}, CommandBody{Regular(1, 202207, 202207, Fen{192'000})},
+          CommandBody{Line(1, kAlice, 202207)}, CommandBody{CompleteRemittance{1, kAcme}}}) {
+      ApplyRecorded(state, 20220715, body);
+    }
+    const PolicyBook faster = WithRate(Policy(), 20221101, RatePpm{17'500});
+    ApplyRecorded(state, 20221020, Change(faster, 20221101));
+    const std::vector<InterestSegment> segments(state.account(kAlice)->interest->segments().begin(),
+                                                state.account(kAlice)->interest->segments().end());
+    CHECK(segments ==
+          std::vector<InterestSegment>{
+              {.from = Day(20220701), .rate = RatePpm{15'000}, .fen_days = FenDays{20'928'000}},
+              {.from = Day(20221101), .rate = RatePpm{17'500}, .fen_days = FenDays{46'464'000}},
+          });
+    const std::vector<Fact> credit = ApplyRecorded(state, 20230630, SettleInterest{2022, {kAlice}});
+    CHECK(std::get<YearEndInterestCredited>(credit[0]).interest == Fen{3'131});
+    // The next year opens under the new table: one segment at 1.75 %.
+    REQUIRE(state.account(kAlice)->interest->segments().size() == 1);
+    CHECK(state.account(kAlice)->interest->segments()[0].rate == RatePpm{17'500});
+  }
+
+  TEST_CASE("ChangePolicy: rejections") {
+    const State given = Genesis();
+    SUBCASE("a document that is not a policy names the parser's complaint") {
+      ChangePolicy change = Change(Policy(), 20230701);
+      change.document = R"({"versions":[],"personal_rates":[]})";
+      const Decision then = Decide(given, At(20230620, change), Policy());
+      REQUIRE(!then.accepted());
+      CHECK(then.rejection->message.find("policy.versions: must be a non-empty array") !=
+            std::string::npos);
+      HPF_CHECK_REJECTS(Rejection::kPolicyDocumentInvalid, given, At(20230620, change));
+      change.document = "{";
+      HPF_CHECK_REJECTS(Rejection::kPolicyDocumentInvalid, given, At(20230620, change));
+    }
+    SUBCASE("a book too large for one record") {
+      // 250 versions, ~230 bytes each in canonical form: beyond 48 KiB.
+      std::vector<::hpf::ledger::Policy> versions;
+      for (int32_t i = 0; i < 250; ++i) {
+        ::hpf::ledger::Policy version = Policy().versions().front();
+        version.effective_from = AddDays(Day(19900101), i);
+        versions.push_back(version);
+      }
+      const PolicyBook huge(std::move(versions));
+      const Decision then = Decide(given, At(19900101, Change(huge, 19900101)), Policy());
+      REQUIRE(!then.accepted());
+      CHECK(then.rejection->message.find("a policy record holds at most 49152") !=
+            std::string::npos);
+      HPF_CHECK_REJECTS(Rejection::kPolicyDocumentInvalid, given,
+                        At(19900101, Change(huge, 19900101)));
+    }
+    SUBCASE("summary and approval reference: 1 .. 1 000 and 1 .. 200 bytes") {
+      ChangePolicy change = Change(Policy(), 20230701);
+      change.summary.clear();
+      HPF_CHECK_REJECTS(Rejection::kTextFieldInvalid, given, At(20230620, change));
+      change.summary.assign(1000, 's');
+      change.approval_reference.assign(201, 'a');
+      HPF_CHECK_REJECTS(Rejection::kTextFieldInvalid, given, At(20230620, change));
+      change.approval_reference.assign(200, 'a');
+      CHECK(Decide(given, At(20230620, change), Policy()).accepted());
+    }
+    SUBCASE("effective from a day that does not exist") {
+      HPF_CHECK_REJECTS(Rejection::kEffectiveDateInvalid, given,
+                        At(20230620, Change(Policy(), 20230230)));
+    }
+    SUBCASE("effective before the command's own date") {
+      const Decision then = Decide(given, At(20230701, Change(Policy(), 20230630)), Policy());
+      REQUIRE(!then.accepted());
+      CHECK(then.rejection->message ==
+            "the new policy would take effect on 2023-06-30, before the command's effective "
+            "date 2023-07-01: a policy change applies from a day not yet past");
+      HPF_CHECK_REJECTS(Rejection::kPolicyTakesEffectInPast, given,
+                        At(20230701, Change(Policy(), 20230630)));
+    }
+    SUBCASE("a book that differs before it takes effect names the first differing day") {
+      // A version from 1 July, declared effective from 1 August: July would change.
+      const PolicyBook july =
+          WithVersion(Policy(), 20230701, [](auto& v) { v.base_floor = Fen{220'000}; });
+      const Decision then = Decide(given, At(20230620, Change(july, 20230801)), Policy());
+      REQUIRE(!then.accepted());
+      CHECK(then.rejection->message ==
+            "the new policy differs on 2023-07-01 from the policy in force (version 1), before "
+            "it takes effect on 2023-08-01: restate every version and rate in force before "
+            "2023-08-01 as it is");
+      HPF_CHECK_REJECTS(Rejection::kPolicyChangeRetroactive, given,
+                        At(20230620, Change(july, 20230801)));
+      // A rate from 1 July, declared effective from 1 August.
+      const PolicyBook rate = WithRate(Policy(), 20230701, RatePpm{16'000});
+      const Decision rated = Decide(given, At(20230620, Change(rate, 20230801)), Policy());
+      REQUIRE(!rated.accepted());
+      CHECK(rated.rejection->message.find("differs on 2023-07-01") != std::string::npos);
+      // The shipped figures changed from the beginning.
+      std::vector<::hpf::ledger::Policy> versions(Policy().versions().begin(),
+                                                  Policy().versions().end());
+      versions[0].rounding = RoundingRule::kHalfUpToYuan;
+      const PolicyBook rewritten(std::move(versions));
+      const Decision then_again =
+          Decide(given, At(20230620, Change(rewritten, 20230701)), Policy());
+      REQUIRE(!then_again.accepted());
+      CHECK(then_again.rejection->message.find("differs on 1990-01-01") != std::string::npos);
+      // Effective from the day the change starts, it is accepted.
+      CHECK(Decide(given, At(20230620, Change(july, 20230701)), Policy()).accepted());
+      CHECK(Decide(given, At(20230620, Change(rate, 20230701)), Policy()).accepted());
+    }
+    SUBCASE("a rate change behind money already value-dated after it") {
+      // Alice holds money value-dated 2022-07-15; a rate from 2022-07-10, decided on
+      // 2022-07-05 (after the money was recorded, with its later value date), would need her
+      // postings to split her 积数.
+      State state = given;
+      for (const CommandBody& body :
+           {CommandBody{Register(kAcme)}, CommandBody{Open(kAlice, kAcme)}}) {
+        ApplyRecorded(state, 20220701, body);
+      }
+      for (const CommandBody& body : {CommandBody{Receipt(Fen{192'000})},
+                                      CommandBody{Regular(1, 202207, 202207, Fen{192'000})},
+                                      CommandBody{Line(1, kAlice, 202207)}}) {
+        ApplyRecorded(state, 20220715, body);
+      }
+      const PolicyBook early = WithRate(Policy(), 20220710, RatePpm{17'500});
+      const Decision then = Decide(state, At(20220705, Change(early, 20220710)), Policy());
+      REQUIRE(!then.accepted());
+      CHECK(then.rejection->message ==
+            "the new rate table changes account 1001's rates from 2022-07-10, but the account "
+            "holds money value-dated 2022-07-15: let the rate change take effect after the "
+            "latest value date, or reverse the money dated ahead");
+      HPF_CHECK_REJECTS(Rejection::kRateChangeBeforeValueDatedMoney, state,
+                        At(20220705, Change(early, 20220710)));
+      // From the latest value date on it is exact, and accepted.
+      const PolicyBook later = WithRate(Policy(), 20220715, RatePpm{17'500});
+      CHECK(Decide(state, At(20220705, Change(later, 20220715)), Policy()).accepted());
+    }
   }
 
   // Must stay the last case of the suite (doctest runs cases in file order by default).

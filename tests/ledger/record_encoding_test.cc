@@ -21,6 +21,7 @@
 
 #include <doctest/doctest.h>
 
+#include "events/hash_chain.h"
 #include "ledger/internal/command_hash.h"
 
 namespace hpf::ledger {
@@ -152,6 +153,20 @@ RecordReversed Sample(std::type_identity<RecordReversed> /*unused*/) {
                         .note = "returned by the bank",
                         .approval_reference = "R-1",
                         .target = target}};
+}
+PolicyChanged Sample(std::type_identity<PolicyChanged> /*unused*/) {
+  PolicyBook book = DefaultPolicy();
+  PolicyChanged f{.policy_version = 3,
+                  .effective_from = 20230701,
+                  .document = PolicyToJson(book),
+                  .document_digest = {},
+                  .summary = "缴存基数上限调整",
+                  .approval_reference = "QD-2023-12",
+                  .book = std::make_shared<const PolicyBook>(std::move(book))};
+  auto sha256 = events::ChainHasher::Create(events::HashAlgorithm::kSha256).value();
+  f.document_digest = sha256->Plain(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(f.document.data()), f.document.size()));
+  return f;
 }
 
 // --- every field of each fact, as the table carries it ---
@@ -328,6 +343,21 @@ void Check(const RecordReversed& f, const schema::Record& r) {
   CHECK(r.envelope()->effective_date() == f.terms.target->effective_date);
   CHECK(r.envelope()->stream_kind() == schema::EntityKind::Employer);
 }
+void Check(const PolicyChanged& f, const schema::Record& r) {
+  const auto* t = r.payload_as_PolicyChanged();
+  CHECK(t->policy_version() == f.policy_version);
+  CHECK(t->effective_from_date() == f.effective_from);
+  CHECK(t->format() == schema::PolicyFormat::Json);
+  REQUIRE(t->document() != nullptr);
+  CHECK(std::string_view(reinterpret_cast<const char*>(t->document()->data()),
+                         t->document()->size()) == f.document);
+  REQUIRE(t->document_digest() != nullptr);
+  CHECK(std::memcmp(t->document_digest()->bytes()->data(), f.document_digest.data(), 32) == 0);
+  CHECK(Text(t->summary()) == f.summary);
+  CHECK(Text(t->approval_reference()) == f.approval_reference);
+  CHECK(r.envelope()->stream_kind() == schema::EntityKind::Policy);
+  CHECK(r.envelope()->stream_id() == kPolicyStreamId);
+}
 
 template <typename F>
 F SampleOf() {
@@ -500,6 +530,58 @@ TEST_SUITE("ledger") {
     }
   }
 
+  TEST_CASE("RecordEncoding: a policy change reads back with its book, checked by its digest") {
+    events::RecordBuilder builder;
+    const PolicyChanged sample = SampleOf<PolicyChanged>();
+    const auto encode = [&](const PolicyChanged& fact, uint64_t stream_version) {
+      return AlignedRecord(EncodeFact(builder, Header(), fact, {.stream_version = stream_version}));
+    };
+    const AlignedRecord record = encode(sample, sample.policy_version);
+    auto read = ReadPolicyChanged(*events::VerifyRecord(record.bytes()).value());
+    REQUIRE_MESSAGE(read.has_value(), read.status().ToString());
+    CHECK(read->policy_version == 3);
+    CHECK(read->effective_from == 20230701);
+    CHECK(read->document == sample.document);
+    CHECK(read->document_digest == sample.document_digest);
+    CHECK(read->summary == sample.summary);
+    CHECK(read->approval_reference == sample.approval_reference);
+    REQUIRE(read->book != nullptr);
+    CHECK(*read->book == DefaultPolicy());
+    // Encoding what was read gives the same bytes.
+    CHECK(encode(*read, 3).words == record.words);
+
+    const auto problem = [&](const PolicyChanged& fact, uint64_t stream_version) {
+      const AlignedRecord bad = encode(fact, stream_version);
+      return ReadPolicyChanged(*events::VerifyRecord(bad.bytes()).value()).status();
+    };
+    SUBCASE("a document that does not match its digest") {
+      PolicyChanged tampered = sample;
+      tampered.document.replace(tampered.document.find("2871600"), 7, "9871600");
+      const Status status = problem(tampered, 3);
+      CHECK(status.code() == StatusCode::kCorruption);
+      CHECK(status.message().find("does not match its digest") != std::string::npos);
+    }
+    SUBCASE("a document that does not parse (its digest matching)") {
+      PolicyChanged garbled = sample;
+      garbled.document = R"({"versions":[]})";
+      auto sha256 = events::ChainHasher::Create(events::HashAlgorithm::kSha256).value();
+      garbled.document_digest = sha256->Plain(std::span<const uint8_t>(
+          reinterpret_cast<const uint8_t*>(garbled.document.data()), garbled.document.size()));
+      const Status status = problem(garbled, 3);
+      CHECK(status.code() == StatusCode::kCorruption);
+      CHECK(status.message().find("does not parse") != std::string::npos);
+    }
+    SUBCASE("a version that is not its stream's") {
+      CHECK(problem(sample, 4).code() == StatusCode::kCorruption);
+    }
+    SUBCASE("another table") {
+      const AlignedRecord other = AlignedRecord(
+          EncodeFact(builder, Header(), SampleOf<AccountOpened>(), {.stream_version = 1}));
+      CHECK(ReadPolicyChanged(*events::VerifyRecord(other.bytes()).value()).status().code() ==
+            StatusCode::kInvalidArgument);
+    }
+  }
+
   TEST_CASE("CommandHash: same content same hash; any field, type or date changes it") {
     auto sha256 = events::ChainHasher::Create(events::HashAlgorithm::kSha256).value();
     const Command command{.header = Header(), .body = SampleReceipt()};
@@ -534,6 +616,23 @@ TEST_SUITE("ledger") {
       const Command seal{.header = Header(), .body = SealEmployer{EmployerId{11}}};
       const Command close{.header = Header(), .body = CloseEmployer{EmployerId{11}}};
       CHECK(internal::CommandHash(seal, *sha256) != internal::CommandHash(close, *sha256));
+    }
+    SUBCASE("a policy change's every field is content") {
+      const Command base{.header = Header(),
+                         .body = ChangePolicy{.document = PolicyToJson(DefaultPolicy()),
+                                              .effective_from = 20230701,
+                                              .summary = "s",
+                                              .approval_reference = "a"}};
+      const Digest policy_hash = internal::CommandHash(base, *sha256);
+      std::vector<Command> changed(4, base);
+      std::get<ChangePolicy>(changed[0].body).document += " ";
+      std::get<ChangePolicy>(changed[1].body).effective_from = 20230702;
+      std::get<ChangePolicy>(changed[2].body).summary = "t";
+      std::get<ChangePolicy>(changed[3].body).approval_reference = "b";
+      for (const Command& other : changed) {
+        CHECK(internal::CommandHash(other, *sha256) != policy_hash);
+      }
+      CHECK(internal::CommandTag(ChangePolicy{}) == 21);
     }
     SUBCASE("a reversal's resolved target is not content") {
       Command reversal{.header = Header(), .body = SampleOf<RecordReversed>().terms};

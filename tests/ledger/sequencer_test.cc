@@ -125,7 +125,32 @@ std::map<std::string, std::string> Stored(const State& state) {
   for (const uint64_t position : state.reversed_positions) {
     out[internal::ReversedStateKey(position)] = internal::EncodeReversedMark();
   }
+  if (state.policy.version != 0) {
+    out[std::string(internal::kPolicyStateKey)] = internal::EncodePolicyState(state.policy);
+  }
   return out;
+}
+
+// The shipped default with the base cap raised to 30 000.00 yuan from 2023-07-01, and
+// (hypothetically) 1.75 % interest from 2023-01-01.
+PolicyBook Raised() {
+  const PolicyBook shipped = DefaultPolicy();
+  std::vector<::hpf::ledger::Policy> versions(shipped.versions().begin(), shipped.versions().end());
+  ::hpf::ledger::Policy raised = versions.back();
+  raised.effective_from = Date::FromYyyymmdd(20230701).value();
+  raised.base_cap = Fen{3'000'000};
+  versions.push_back(raised);
+  std::vector<RateSegment> rates(shipped.personal_rate_table().begin(),
+                                 shipped.personal_rate_table().end());
+  rates.push_back({.from = Date::FromYyyymmdd(20230101).value(), .rate = RatePpm{17'500}});
+  return PolicyBook(std::move(versions), std::move(rates));
+}
+
+ChangePolicy ChangeTo(const PolicyBook& book, uint32_t effective_from) {
+  return ChangePolicy{.document = PolicyToJson(book),
+                      .effective_from = effective_from,
+                      .summary = "2023: base cap 30 000.00 yuan, interest 1.75 %",
+                      .approval_reference = "QD-HPF-2022-31"};
 }
 
 // Every record of the log, copied 8-byte aligned, with its chain hash.
@@ -215,6 +240,9 @@ Workload RunWorkload(Sequencer& sequencer) {
   step(20220903, CloseEmployer{kBeta});
   step(20220905, Open(kDave, kAcme));
   step(20220906, CloseAccount{kDave});
+  // Re-rates every account from 2023-01-01; closed Dave's stored value is not rewritten (the
+  // load re-rates it, which the reopening test compares).
+  step(20220907, ChangeTo(Raised(), 20230101));
   step(20230630, SettleInterest{2022, {kAlice, kBob, kCarol}});
   return w;
 }
@@ -231,12 +259,12 @@ TEST_SUITE("ledger") {
     commands.push_back(Cmd("k4", 20220701, Open(kBob, kBeta)));  // no such employer
     const auto results = Run(*sequencer, std::move(commands));
     REQUIRE(results.size() == 4);
-    CHECK(Accepted(results[0]) == 1);
+    CHECK(Accepted(results[0]) == 2);  // after the genesis policy
     CHECK(Rejected(results[1]).rejection == Rejection::kEmployerAlreadyRegistered);
     CHECK(Rejected(results[1]).message == "employer 1 is already registered");
-    CHECK(Accepted(results[2]) == 2);
+    CHECK(Accepted(results[2]) == 3);
     CHECK(Rejected(results[3]).rejection == Rejection::kEmployerNotFound);
-    CHECK(log->head().position.value == 2);
+    CHECK(log->head().position.value == 3);
     CHECK(sequencer->health().ok());
     CHECK(sequencer->Close().ok());
   }
@@ -267,7 +295,7 @@ TEST_SUITE("ledger") {
       });
     }
     for (std::thread& thread : threads) thread.join();
-    std::vector<uint64_t> positions{1};
+    std::vector<uint64_t> positions{1, 2};  // the genesis policy, then acme
     for (const auto& answered : results) {
       for (size_t i = 0; i < answered.size(); ++i) {
         if (i % 2 == 0) {
@@ -278,7 +306,7 @@ TEST_SUITE("ledger") {
       }
     }
     std::sort(positions.begin(), positions.end());
-    REQUIRE(positions.size() == 1 + kThreads * kSubmissions);
+    REQUIRE(positions.size() == 2 + kThreads * kSubmissions);
     for (size_t i = 0; i < positions.size(); ++i) CHECK(positions[i] == i + 1);
     CHECK(log->head().position.value == positions.size());
     CHECK(log->stats().batches >= positions.size());  // one record per group (batch)
@@ -355,38 +383,38 @@ TEST_SUITE("ledger") {
     {
       auto log = OpenLog(dir);
       auto sequencer = OpenSequencer(*log);
-      CHECK(Accepted(Run1(*sequencer, acme)) == 1);
-      CHECK(Duplicate(Run1(*sequencer, acme)) == 1);
+      CHECK(Accepted(Run1(*sequencer, acme)) == 2);
+      CHECK(Duplicate(Run1(*sequencer, acme)) == 2);
       // Another actor or channel retrying is still the same command.
       Command retried = acme;
       retried.header.actor = "op:2";
       retried.header.channel = "online";
-      CHECK(Duplicate(Run1(*sequencer, retried)) == 1);
+      CHECK(Duplicate(Run1(*sequencer, retried)) == 2);
       const RejectionDetail conflict = Rejected(Run1(*sequencer, acme_renamed));
       CHECK(conflict.rejection == Rejection::kIdempotencyConflict);
       CHECK(RejectionCode(conflict.rejection) == "idempotency_conflict");
       CHECK(conflict.message ==
-            "idempotency key 'k1' was used at position 1 by a different command; a new command "
+            "idempotency key 'k1' was used at position 2 by a different command; a new command "
             "needs a new key");
       // Inside one submission: the second is a duplicate of the first, still in flight.
       const auto results = Run(*sequencer, {alice, alice, bob_with_alices_key});
-      CHECK(Accepted(results[0]) == 2);
-      CHECK(Duplicate(results[1]) == 2);
+      CHECK(Accepted(results[0]) == 3);
+      CHECK(Duplicate(results[1]) == 3);
       CHECK(Rejected(results[2]).rejection == Rejection::kIdempotencyConflict);
-      CHECK(log->head().position.value == 2);
+      CHECK(log->head().position.value == 3);
       // A rejected command used no key: the key is free for another command.
       CHECK(Rejected(Run1(*sequencer, Cmd("k3", 20220701, Open(kBob, kBeta)))).rejection ==
             Rejection::kEmployerNotFound);
-      CHECK(Accepted(Run1(*sequencer, Cmd("k3", 20220701, Open(kBob, kAcme)))) == 3);
+      CHECK(Accepted(Run1(*sequencer, Cmd("k3", 20220701, Open(kBob, kAcme)))) == 4);
       CHECK(sequencer->Close().ok());
     }
     auto log = OpenLog(dir);
     auto sequencer = OpenSequencer(*log);
-    CHECK(Duplicate(Run1(*sequencer, acme)) == 1);
-    CHECK(Duplicate(Run1(*sequencer, alice)) == 2);
+    CHECK(Duplicate(Run1(*sequencer, acme)) == 2);
+    CHECK(Duplicate(Run1(*sequencer, alice)) == 3);
     CHECK(Rejected(Run1(*sequencer, bob_with_alices_key)).rejection ==
           Rejection::kIdempotencyConflict);
-    CHECK(log->head().position.value == 3);
+    CHECK(log->head().position.value == 4);
   }
 
   TEST_CASE("Sequencer: the records carry their fact, key, command hash, stream and version") {
@@ -401,6 +429,16 @@ TEST_SUITE("ledger") {
     REQUIRE(records.size() == log->head().position.value);
     std::set<schema::Event> types;
     std::map<std::pair<schema::EntityKind, uint64_t>, uint64_t> last_version;
+    // Position 1: the genesis policy, the sequencer's own command.
+    const schema::Record& genesis = records[0].record();
+    types.insert(genesis.payload_type());
+    CHECK(genesis.payload_type() == schema::Event::PolicyChanged);
+    CHECK(events::RecordIdempotencyKey(genesis) == kGenesisIdempotencyKey);
+    CHECK(genesis.envelope()->actor()->string_view() == kSystemActor);
+    CHECK(genesis.envelope()->stream_kind() == schema::EntityKind::Policy);
+    CHECK(genesis.envelope()->stream_version() == 1);
+    last_version[{schema::EntityKind::Policy, kPolicyStreamId}] = 1;
+    REQUIRE(w.positions.front() == 2);
     for (size_t c = 0; c < w.accepted.size(); ++c) {
       const Command& command = w.accepted[c];
       const uint64_t first = w.positions[c];
@@ -525,7 +563,117 @@ TEST_SUITE("ledger") {
     CHECK(Rejected(Run1(*sequencer, long_actor)).rejection == Rejection::kTextFieldInvalid);
     CHECK(Rejected(Run1(*sequencer, Cmd("", 20220701, Register(kAcme)))).rejection ==
           Rejection::kIdempotencyKeyMissing);
+    CHECK(log->head().position.value == 1);  // the genesis policy only
+  }
+
+  TEST_CASE("Sequencer: a new store begins with the genesis policy; a reopened one does not") {
+    testing::TempDir dir;
+    {
+      auto log = OpenLog(dir);
+      auto sequencer = OpenSequencer(*log);
+      // Durable before Open() returned.
+      REQUIRE(log->head().position.value == 1);
+      CHECK(sequencer->policy_version() == 1);
+      REQUIRE(sequencer->policy() != nullptr);
+      CHECK(*sequencer->policy() == Policy());
+      const std::vector<StoredRecord> records = ReadLog(*log);
+      const schema::Record& genesis = records[0].record();
+      auto recorded = ReadPolicyChanged(genesis);
+      REQUIRE_MESSAGE(recorded.has_value(), recorded.status().ToString());
+      CHECK(recorded->policy_version == 1);
+      CHECK(recorded->effective_from == 19900101);  // the book's first version
+      CHECK(genesis.envelope()->effective_date() == 19900101);
+      CHECK(recorded->document == PolicyToJson(Policy()));
+      CHECK(*recorded->book == Policy());
+      CHECK(events::RecordIdempotencyKey(genesis) == "policy/genesis");
+      CHECK(genesis.envelope()->actor()->string_view() == "system");
+      CHECK(genesis.envelope()->channel()->string_view() == "system");
+      // Its state is stored beside it.
+      auto loaded = internal::LoadState(*log);
+      REQUIRE(loaded.has_value());
+      CHECK(loaded->policy.version == 1);
+      CHECK(Accepted(Run1(*sequencer, Cmd("a", 20220701, Register(kAcme)))) == 2);
+      CHECK(sequencer->Close().ok());
+    }
+    // Reopened with another initial policy (a lower cap): the stored one wins, nothing is
+    // appended, and decisions follow it.
+    const PolicyBook lower = [] {
+      std::vector<::hpf::ledger::Policy> versions(Policy().versions().begin(),
+                                                  Policy().versions().end());
+      versions[0].base_cap = Fen{1'000'000};
+      return PolicyBook(std::move(versions));
+    }();
+    auto log = OpenLog(dir);
+    auto sequencer = Sequencer::Open({.log = log.get(), .policy = &lower}).value();
+    CHECK(log->head().position.value == 2);
+    CHECK(sequencer->policy_version() == 1);
+    CHECK(*sequencer->policy() == Policy());
+    OpenAccount alice = Open(kAlice, kAcme);
+    alice.contribution_base = Fen{2'000'000};  // above `lower`'s cap, below the stored one's
+    CHECK(Accepted(Run1(*sequencer, Cmd("b", 20220701, alice))) == 3);
+  }
+
+  TEST_CASE("Sequencer: a policy change is durable, survives a reopen and decides after it") {
+    testing::TempDir dir;
+    OpenAccount alice = Open(kAlice, kAcme);
+    alice.contribution_base = Fen{2'900'000};  // above 28 716.00, below 30 000.00 yuan
+    alice.first_contribution_month = 202307;
+    {
+      auto log = OpenLog(dir);
+      auto sequencer = OpenSequencer(*log);
+      Accepted(Run1(*sequencer, Cmd("a", 20220701, Register(kAcme))));
+      CHECK(Rejected(Run1(*sequencer, Cmd("b", 20230701, alice))).rejection ==
+            Rejection::kBaseAboveCap);
+      CHECK(Accepted(Run1(*sequencer, Cmd("c", 20220801, ChangeTo(Raised(), 20230101)))) == 3);
+      CHECK(sequencer->policy_version() == 2);
+      CHECK(*sequencer->policy() == Raised());
+      // A change that would rewrite what is in force (the rate from 2023-01-01) before it
+      // takes effect is refused, and changes nothing.
+      CHECK(
+          Rejected(Run1(*sequencer, Cmd("d", 20220801, ChangeTo(Policy(), 20230201)))).rejection ==
+          Rejection::kPolicyChangeRetroactive);
+      CHECK(sequencer->policy_version() == 2);
+      CHECK(sequencer->Close().ok());
+    }
+    auto log = OpenLog(dir);
+    auto sequencer = OpenSequencer(*log);
+    CHECK(sequencer->policy_version() == 2);
+    CHECK(*sequencer->policy() == Raised());
+    CHECK(sequencer->SnapshotForTesting().policy.version == 2);
+    CHECK(Rejected(Run1(*sequencer, Cmd("e", 20230630, alice))).rejection ==
+          Rejection::kBaseAboveCap);
+    CHECK(Accepted(Run1(*sequencer, Cmd("f", 20230701, alice))) == 4);
+    // The record reads back as the change it was.
+    const std::vector<StoredRecord> records = ReadLog(*log);
+    auto change = ReadPolicyChanged(records[2].record());
+    REQUIRE(change.has_value());
+    CHECK(change->policy_version == 2);
+    CHECK(change->effective_from == 20230101);
+    CHECK(*change->book == Raised());
+    auto report = events::VerifyLog(*log, {});
+    REQUIRE(report.has_value());
+    CHECK_MESSAGE(report->ok(), report->detail);
+  }
+
+  TEST_CASE("Sequencer: an initial policy the ledger refuses fails Open and appends nothing") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    std::vector<::hpf::ledger::Policy> versions;
+    for (int32_t i = 0; i < 250; ++i) {  // ~57 KiB of canonical document: not one record
+      ::hpf::ledger::Policy version = Policy().versions().front();
+      version.effective_from = AddDays(Date(), i);
+      versions.push_back(version);
+    }
+    const PolicyBook huge(std::move(versions));
+    auto sequencer = Sequencer::Open({.log = log.get(), .policy = &huge});
+    REQUIRE(!sequencer.has_value());
+    CHECK(sequencer.error().code() == StatusCode::kInvalidArgument);
+    CHECK(sequencer.error().message().starts_with(
+        "the initial policy is refused (policy_document_invalid): the policy's canonical "
+        "document is "));
     CHECK(log->head().position.value == 0);
+    // The store is still new: a sequencer with a recordable policy begins it.
+    CHECK(OpenSequencer(*log)->policy_version() == 1);
   }
 
   TEST_CASE("Sequencer: after a failed append every command fails until reopened") {

@@ -3,6 +3,7 @@
 // the stored state (and checks what ties it together) without reading records.
 #include "ledger/internal/state_codec.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,17 @@ AccountState FullAccount() {
       .paid_runs = {PaidRun{202203, 202203, Fen{100}}, PaidRun{202207, 202207, Fen{700'000}},
                     PaidRun{202208, 202208, Fen{800'000}}},
       .version = 5};
+}
+
+// A stored policy: the shipped default with 1.75 % from `rate_from` (hypothetical), version 4.
+PolicyInForce PolicyWithRate(uint32_t rate_from) {
+  const PolicyBook shipped = DefaultPolicy();
+  std::vector<RateSegment> rates(shipped.personal_rate_table().begin(),
+                                 shipped.personal_rate_table().end());
+  rates.push_back({.from = Day(rate_from), .rate = RatePpm{17'500}});
+  auto book = std::make_shared<const PolicyBook>(
+      std::vector<Policy>(shipped.versions().begin(), shipped.versions().end()), rates);
+  return PolicyInForce{.version = 4, .book = book, .document = PolicyToJson(*book)};
 }
 
 std::string Bytes(std::initializer_list<int> values) {
@@ -333,6 +345,67 @@ TEST_SUITE("ledger") {
       append({{"employer/07", EncodeEmployerState(employer)}}, "k2");
       CHECK(LoadState(**log).status().code() == StatusCode::kCorruption);
     }
+    SUBCASE("no policy stored: version 0") { CHECK(state->policy.version == 0); }
+    SUBCASE("the stored policy, whose rate table re-rates an account stored before it") {
+      // The account holds 1 920.00 yuan value-dated 2022-08-15 under 1.50 % all year; the
+      // policy stored since brings 1.75 % from 2022-09-01 (Evolve re-rated the account in
+      // memory; its stored value was not rewritten).
+      const PolicyInForce policy = PolicyWithRate(20220901);
+      append({{std::string(kPolicyStateKey), EncodePolicyState(policy)}}, "k2");
+      auto loaded = LoadState(**log);
+      REQUIRE_MESSAGE(loaded.has_value(), loaded.status().ToString());
+      CHECK(loaded->policy.version == 4);
+      CHECK(loaded->policy.document == policy.document);
+      REQUIRE(loaded->policy.book != nullptr);
+      CHECK(*loaded->policy.book == *policy.book);
+      const auto segments = loaded->accounts.at(AccountId{1001}).interest->segments();
+      REQUIRE(segments.size() == 2);
+      // 192 000 fen × 17 days (15 .. 31 August), then × 303 days (September .. June).
+      CHECK(segments[0].fen_days == FenDays{192'000 * 17});
+      CHECK(segments[1].from == Day(20220901));
+      CHECK(segments[1].fen_days == FenDays{192'000 * 303});
+    }
+    SUBCASE("a stored rate table the stored accounts cannot follow is Corruption") {
+      append({{std::string(kPolicyStateKey), EncodePolicyState(PolicyWithRate(20220801))}}, "k2");
+      const Status status = LoadState(**log).status();
+      CHECK(status.code() == StatusCode::kCorruption);
+      CHECK(status.message().find("account 1001: interest year 2022: the rate table changes from "
+                                  "2022-08-01, but money is value-dated 2022-08-15") !=
+            std::string::npos);
+    }
+    SUBCASE("a stored policy document this build no longer parses is Corruption") {
+      PolicyInForce policy = PolicyWithRate(20220901);
+      std::string value = EncodePolicyState(policy);
+      const size_t at = value.find("\"day_basis\":360");
+      REQUIRE(at != std::string::npos);
+      value.replace(at, 15, "\"day_basis\":366");
+      append({{std::string(kPolicyStateKey), value}}, "k2");
+      const Status status = LoadState(**log).status();
+      CHECK(status.code() == StatusCode::kCorruption);
+      CHECK(
+          status.message().starts_with("stored state 'policy': policy state: the stored "
+                                       "document (version 4) does not parse: "));
+    }
+  }
+
+  TEST_CASE("StateCodec: the policy round-trips; damaged values are Corruption") {
+    const PolicyInForce policy = PolicyWithRate(20220901);
+    const std::string value = EncodePolicyState(policy);
+    auto decoded = DecodePolicyState(value);
+    REQUIRE_MESSAGE(decoded.has_value(), decoded.status().ToString());
+    CHECK(decoded->version == policy.version);
+    CHECK(decoded->document == policy.document);
+    CHECK(*decoded->book == *policy.book);
+    for (size_t size = 0; size < value.size(); ++size) {
+      CAPTURE(size);
+      CHECK(DecodePolicyState(value.substr(0, size)).status().code() == StatusCode::kCorruption);
+    }
+    CHECK(DecodePolicyState(value + "x").status().message() ==
+          "policy state has 1 bytes after its last field");
+    std::string zero = value;
+    zero[1] = 0;  // version 0 (little-endian u32 after the format byte)
+    CHECK(DecodePolicyState(zero).status().message() ==
+          "policy state: version is 0 (a stored policy was recorded)");
   }
 }
 

@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include "ledger/internal/command_hash.h"
+#include "ledger/policy.h"
 #include "tests/support/ledger_commands.h"
 #include "tools/ledger-sim/city.h"
 #include "tools/ledger-sim/command_json.h"
@@ -70,6 +71,10 @@ std::vector<ledger::Command> OneOfEach() {
                                  .note = "退票",
                                  .approval_reference = "FH-1",
                                  .target = nullptr}),
+      Make(ledger::ChangePolicy{.document = ledger::PolicyToJson(ledger::DefaultPolicy()),
+                                .effective_from = 20230801,
+                                .summary = "缴存基数上限调整",
+                                .approval_reference = "青公积金〔2023〕7号"}),
   };
 }
 

@@ -205,6 +205,8 @@ GeneratedCommand CommandGenerator::Valid() {
     generated = ExtraReceipt();
   } else if (roll < 905) {
     generated = ReverseSomething();
+  } else if (roll < 906) {
+    return RestatePolicy();
   } else {
     generated = Flow();
   }
@@ -1600,9 +1602,43 @@ std::optional<GeneratedCommand> CommandGenerator::Invalid(uint64_t variant) {
         }
       }
     }
+    case 38: {
+      // A policy change: a document that is not a policy, a date in the past or none at all,
+      // a summary left out, the shipped figures rewritten from their first day.
+      ledger::ChangePolicy body{.document = std::string(kModelPolicyDocument),
+                                .effective_from = today_,
+                                .summary = "restated",
+                                .approval_reference = "QD-P-" + std::to_string(serial_)};
+      switch (Below(5)) {
+        case 4:
+          body.document = std::string(kModelRewrittenPolicyDocument);
+          return bad(body, "policy: the shipped figures rewritten from 1990");
+        case 0:
+          body.document.pop_back();  // the closing brace
+          return bad(body, "policy: a document that is not JSON");
+        case 1:
+          body.effective_from = today_ - 1;  // the day before (or the 0th of the month)
+          return bad(body, "policy: effective before the command's date");
+        case 2:
+          body.effective_from = today_ / 100 * 100 + 32;
+          return bad(body, "policy: effective from a day that does not exist");
+        default:
+          body.summary.clear();
+          return bad(body, "policy: no summary");
+      }
+    }
     default:
       return std::nullopt;  // other variants: a valid command instead (keeps the share)
   }
+}
+
+GeneratedCommand CommandGenerator::RestatePolicy() {
+  ledger::ChangePolicy body{.document = std::string(kModelPolicyDocument),
+                            .effective_from = today_,
+                            .summary = "the policy restated",
+                            .approval_reference = "QD-P-" + std::to_string(serial_)};
+  return GeneratedCommand{
+      .command = Wrap(std::move(body), today_), .label = "policy: restated", .meant_valid = true};
 }
 
 // --- feedback ---

@@ -125,6 +125,9 @@ class CommandGenerator {
   std::optional<GeneratedCommand> CloseSomeEmployer();
   std::optional<GeneratedCommand> ReopenSomeEmployer();
   std::optional<GeneratedCommand> ReverseSomething();
+  // The centre restates its policy (the default, in canonical form), effective today or a
+  // little later: a PolicyChanged that changes no figure.
+  GeneratedCommand RestatePolicy();
   // A position of the window whose record satisfies `ok` (a few probes).
   template <typename Ok>
   std::optional<uint64_t> PickRecord(Ok ok);

@@ -205,8 +205,10 @@ uint32_t ReferenceModel::NormalAccountsOf(uint64_t employer) const {
 std::optional<Rejection> ReferenceModel::Check(const ledger::Command& command) const {
   if (command.header.idempotency_key.empty()) return Rejection::kIdempotencyKeyMissing;
   const uint32_t date = command.header.effective_date;
-  // A real day, inside an interest year whose days are all valid: 1990-07-01 .. 2199-06-30.
-  if (!IsValidDate(date) || date < 19900701 || date > 21990630) {
+  // A real day, inside an interest year whose days are all valid: 1990-07-01 .. 2199-06-30
+  // (a policy change needs a real day only: a policy may apply from 1990-01-01).
+  const bool policy = std::holds_alternative<ledger::ChangePolicy>(command.body);
+  if (!IsValidDate(date) || (!policy && (date < 19900701 || date > 21990630))) {
     return Rejection::kEffectiveDateInvalid;
   }
   return std::visit([this, date](const auto& body) { return Rules(body, date); }, command.body);
@@ -858,6 +860,33 @@ void ReferenceModel::Effects(const ledger::ReverseRecord& c, uint32_t /*date*/,
     interest_fen_ -= amount;
   }
   Log(JournalEntry{.kind = JournalKind::kReversal});
+}
+
+// --- the policy ---
+
+ReferenceModel::Answer ReferenceModel::Rules(const ledger::ChangePolicy& c, uint32_t date) const {
+  if (c.summary.empty() || c.summary.size() > kModelNoteBytesMax) {
+    return Rejection::kTextFieldInvalid;
+  }
+  if (c.approval_reference.empty() || c.approval_reference.size() > kModelTextBytesMax) {
+    return Rejection::kTextFieldInvalid;
+  }
+  if (!IsValidDate(c.effective_from)) return Rejection::kEffectiveDateInvalid;
+  // The one book the model knows, restated or rewritten; anything else was spoiled by the
+  // generator.
+  const bool restated = c.document == kModelPolicyDocument;
+  if (!restated && c.document != kModelRewrittenPolicyDocument) {
+    return Rejection::kPolicyDocumentInvalid;
+  }
+  if (c.effective_from < date) return Rejection::kPolicyTakesEffectInPast;
+  // Another rounding rule from 1990-01-01: every effective date the model sees is later.
+  if (!restated) return Rejection::kPolicyChangeRetroactive;
+  return std::nullopt;  // the same book: it changes nothing, before its date or after
+}
+
+void ReferenceModel::Effects(const ledger::ChangePolicy& /*c*/, uint32_t /*date*/,
+                             Prediction& /*prediction*/) {
+  ++policy_changes_;  // one record that moves no money (Apply logs it)
 }
 
 }  // namespace hpf::simulation

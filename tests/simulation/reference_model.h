@@ -12,7 +12,11 @@
 // position without being told what the record was.
 //
 // What it knows of the policy is the shipped default (ledger/policy.h DefaultPolicy()): one
-// version for all dates. The simulation checks that the default still says so. Interest is
+// version for all dates. The simulation checks that the default still says so. A policy
+// change (ChangePolicy) it accepts is the default restated in its canonical document
+// (kModelPolicyDocument), which changes no figure; the same with another rounding rule from
+// 1990 on (kModelRewrittenPolicyDocument) would rewrite the past; any other document is one
+// the generator spoiled on purpose, not a policy. Interest is
 // modelled from 2016-07-01 on only (one rate, 1.50 %): the simulation never dates a command
 // earlier.
 //
@@ -36,6 +40,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -63,6 +68,22 @@ inline constexpr size_t kModelCodeBytesMax = 32;    // bank codes
 inline constexpr size_t kModelNoteBytesMax = 1000;  // a reversal's note
 inline constexpr size_t kModelCreditCodeBytes = 18;
 inline constexpr size_t kModelSettlementAccountsMax = 1000;
+// The shipped default as its canonical document (sorted keys, no whitespace), spelled out.
+inline constexpr std::string_view kModelPolicyDocument =
+    R"({"personal_rates":[{"from":"1990-01-01","rate_ppm":11000},)"
+    R"({"from":"2016-02-21","rate_ppm":15000}],)"
+    R"("versions":[{"base_cap_fen":2871600,"base_floor_fen":210000,)"
+    R"("contribution_rate_max_ppm":120000,"contribution_rate_min_ppm":50000,)"
+    R"("day_basis":360,"deferral_last_month":202212,"effective_from":"1990-01-01",)"
+    R"("rounding":"half_up_to_fen"}]})";
+// The shipped default with 遇零进整 from its first day: a change that would rewrite the past.
+inline constexpr std::string_view kModelRewrittenPolicyDocument =
+    R"({"personal_rates":[{"from":"1990-01-01","rate_ppm":11000},)"
+    R"({"from":"2016-02-21","rate_ppm":15000}],)"
+    R"("versions":[{"base_cap_fen":2871600,"base_floor_fen":210000,)"
+    R"("contribution_rate_max_ppm":120000,"contribution_rate_min_ppm":50000,)"
+    R"("day_basis":360,"deferral_last_month":202212,"effective_from":"1990-01-01",)"
+    R"("rounding":"up_to_yuan"}]})";
 
 // The records a reversal may name: the latest kModelJournalWindow positions (older ones are
 // forgotten to bound memory on long runs; the simulation never names them).
@@ -173,6 +194,8 @@ class ReferenceModel {
   const JournalEntry* record(uint64_t position) const;
   // Positions reversed so far.
   size_t reversed_count() const { return reversed_count_; }
+  // Policy changes accepted so far (the ledger's policy version, less its genesis).
+  uint32_t policy_changes() const { return policy_changes_; }
 
  private:
   using Answer = std::optional<ledger::Rejection>;
@@ -198,6 +221,7 @@ class ReferenceModel {
   Answer Rules(const ledger::CompleteRemittance& c, uint32_t date) const;
   Answer Rules(const ledger::SettleInterest& c, uint32_t date) const;
   Answer Rules(const ledger::ReverseRecord& c, uint32_t date) const;
+  Answer Rules(const ledger::ChangePolicy& c, uint32_t date) const;
   // The effects of an accepted command (DOMAIN §1-3, §7, §8), its records included.
   void Effects(const ledger::RegisterEmployer& c, uint32_t date, Prediction& prediction);
   void Effects(const ledger::ChangeEmployerRates& c, uint32_t date, Prediction& prediction);
@@ -219,6 +243,7 @@ class ReferenceModel {
   void Effects(const ledger::CompleteRemittance& c, uint32_t date, Prediction& prediction);
   void Effects(const ledger::SettleInterest& c, uint32_t date, Prediction& prediction);
   void Effects(const ledger::ReverseRecord& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::ChangePolicy& c, uint32_t date, Prediction& prediction);
 
   // Appends the record of one fact to the journal.
   void Log(JournalEntry entry);
@@ -237,6 +262,7 @@ class ReferenceModel {
   std::map<uint64_t, JournalEntry> journal_;  // by position, the latest window only
   uint64_t head_position_ = 0;
   size_t reversed_count_ = 0;
+  uint32_t policy_changes_ = 0;  // accepted ChangePolicy commands
   int64_t received_fen_ = 0;
   int64_t interest_fen_ = 0;
 };

@@ -153,6 +153,11 @@ std::string Describe(const ledger::Command& command) {
                  }
                  return fmt::format("SettleInterest{{year {}, {} accounts:{}{}}}", c.interest_year,
                                     c.accounts.size(), first, c.accounts.size() > 5 ? " ..." : "");
+               } else if constexpr (std::is_same_v<C, ledger::ChangePolicy>) {
+                 return fmt::format(
+                     "ChangePolicy{{document {} bytes, from {}, summary {} bytes, approval '{}'}}",
+                     c.document.size(), c.effective_from, c.summary.size(),
+                     c.approval_reference.substr(0, 40));
                } else {
                  static_assert(sizeof(C) == 0, "describe every command");
                }
@@ -256,8 +261,34 @@ std::string CompareEmployer(uint64_t id, const ledger::State& state, const Refer
   return d.empty() ? "" : fmt::format("employer {}:{}", id, d.text());
 }
 
+// The months an account has paid, the ledger's runs against the model's months, in one walk
+// without allocating; the first month that differs, or nullopt.
+std::optional<std::string> PaidMonthsDiffer(const AccountState& real, const ModelAccount& want) {
+  auto model = want.paid_base.begin();
+  for (const ledger::PaidRun& run : real.paid_runs) {
+    for (uint32_t month = run.from_month; month <= run.to_month; month = NextMonth(month)) {
+      if (model == want.paid_base.end() || model->first != month ||
+          model->second != run.base.value) {
+        return fmt::format(
+            "paid base of {}: ledger {}, model {}", month, run.base.value,
+            model == want.paid_base.end() || model->first != month ? int64_t{0} : model->second);
+      }
+      ++model;
+    }
+  }
+  if (model != want.paid_base.end()) {
+    return fmt::format("paid base of {}: ledger 0, model {}", model->first, model->second);
+  }
+  return std::nullopt;
+}
+
+// How much of an account to compare: everything after a command that names it (its paid
+// months only change then), all but the paid months in the periodic full comparison (they
+// would make it quadratic on long runs).
+enum class Depth : uint8_t { kWhole, kWithoutPaidMonths };
+
 std::string CompareAccount(uint64_t id, const ledger::State& state, const ReferenceModel& model,
-                           const ledger::TrialBalance& book) {
+                           const ledger::TrialBalance& book, Depth depth) {
   const AccountState* real = state.account(ledger::AccountId{id});
   const ModelAccount* want = model.account(id);
   if (real == nullptr && want == nullptr) return "";
@@ -277,21 +308,8 @@ std::string CompareAccount(uint64_t id, const ledger::State& state, const Refere
   d.Field("balance", real->balance.value, want->balance_fen);
   d.Field("201 balance", book.Balance(GlAccount::kPersonalAccounts, id).value, -want->balance_fen);
   d.Field("paid up to", real->paid_up_to_month, want->paid_up_to_month);
-  // The months paid: the ledger's runs spelled out month by month.
-  std::map<uint32_t, int64_t> paid;
-  for (const ledger::PaidRun& run : real->paid_runs) {
-    for (uint32_t month = run.from_month; month <= run.to_month; month = NextMonth(month)) {
-      paid[month] = run.base.value;
-    }
-  }
-  if (paid != want->paid_base) {
-    for (const auto& [month, base] : paid) {
-      const auto it = want->paid_base.find(month);
-      d.Field("paid base", base, it == want->paid_base.end() ? int64_t{0} : it->second);
-    }
-    for (const auto& [month, base] : want->paid_base) {
-      if (!paid.contains(month)) d.Field("paid base", int64_t{0}, base);
-    }
+  if (depth == Depth::kWhole) {
+    if (const auto paid = PaidMonthsDiffer(*real, *want)) d.Note(*paid);
   }
   if (!real->interest.has_value()) {
     d.Note("no interest accumulator");
@@ -332,6 +350,7 @@ class Simulation {
         commands_(commands),
         full_check_every_(full_check_every),
         policy_(ledger::DefaultPolicy()),
+        default_book_(std::make_shared<const ledger::PolicyBook>(policy_)),
         generator_(seed, commands, model_) {}
 
   void Run() {
@@ -348,8 +367,21 @@ class Simulation {
   }
 
  private:
+  // The book the ledger decides with, as the sequencer chooses it: the one recorded last (the
+  // policy changes restate the default), the default before any. Shared, so that a change
+  // installed by Evolve() cannot free the book Evolve() was given.
+  std::shared_ptr<const ledger::PolicyBook> Book() const {
+    return state_.policy.book != nullptr ? state_.policy.book : default_book_;
+  }
+
   // The model spells the default policy's figures itself; they must still be the ledger's.
   void CheckPolicyAssumptions() const {
+    REQUIRE(ledger::PolicyToJson(policy_) == kModelPolicyDocument);
+    // The rewritten document is the default with 遇零进整 from its first version on.
+    auto rewritten = ledger::ParsePolicy(kModelRewrittenPolicyDocument);
+    REQUIRE(rewritten.has_value());
+    REQUIRE(rewritten->versions().size() == 1);
+    REQUIRE(rewritten->versions()[0].rounding == ledger::RoundingRule::kUpToYuan);
     const ledger::Policy& p = policy_.At(ledger::Date::FromYyyymmdd(kModelFirstDate).value());
     REQUIRE(p.contribution_rate_min.value == kModelRateMinPpm);
     REQUIRE(p.contribution_rate_max.value == kModelRateMaxPpm);
@@ -376,7 +408,7 @@ class Simulation {
       Fail("generator bug: the model covers dates from 2016-07-01 only");
     }
     const Prediction want = model_.Apply(command);
-    const ledger::Decision got = ledger::Decide(state_, command, policy_);
+    const ledger::Decision got = ledger::Decide(state_, command, *Book());
     const std::optional<ledger::Rejection> got_rejection =
         got.accepted() ? std::nullopt : std::optional(got.rejection->rejection);
     if (got_rejection != want.rejection) {
@@ -414,7 +446,8 @@ class Simulation {
       }
     }
     for (const uint64_t id : named.accounts) {
-      if (const std::string diff = CompareAccount(id, state_, model_, book_); !diff.empty()) {
+      if (const std::string diff = CompareAccount(id, state_, model_, book_, Depth::kWhole);
+          !diff.empty()) {
         Fail(diff);
       }
     }
@@ -450,7 +483,7 @@ class Simulation {
         }
       }
       book_.Post(postings);
-      ledger::Evolve(state_, fact, date, policy_);
+      ledger::Evolve(state_, fact, date, *Book());
       Logged(fact, command.header.effective_date);
     }
   }
@@ -507,7 +540,7 @@ class Simulation {
       }
     }
     for (const auto& [id, account] : model_.accounts()) {
-      add(CompareAccount(id, state_, model_, book_));
+      add(CompareAccount(id, state_, model_, book_, Depth::kWithoutPaidMonths));
     }
     if (state_.employers.size() != model_.employers().size()) {
       add(fmt::format("{} employers in the ledger, {} in the model", state_.employers.size(),
@@ -520,6 +553,10 @@ class Simulation {
     if (state_.reversed_positions.size() != model_.reversed_count()) {
       add(fmt::format("{} records reversed in the ledger, {} in the model",
                       state_.reversed_positions.size(), model_.reversed_count()));
+    }
+    if (state_.policy.version != model_.policy_changes()) {
+      add(fmt::format("policy version {} in the ledger, {} changes in the model",
+                      state_.policy.version, model_.policy_changes()));
     }
     int64_t ledger_balances = 0;
     for (const auto& [id, account] : state_.accounts) ledger_balances += account.balance.value;
@@ -598,14 +635,16 @@ class Simulation {
         CHECK_MESSAGE(accepted_by_type_.count(type) == 1,
                       "command type " << type << " never accepted");
       }
-      // Every rule is broken at least once, but 105 (the sequencer's) and 605 (unreachable
-      // until withdrawals: only reversals lower a balance, each by its own amount).
+      // Every rule is broken at least once, but 105 (the sequencer's), 605 (unreachable
+      // until withdrawals: only reversals lower a balance, each by its own amount) and 704 (a
+      // new rate table: the model knows one; decide_test.cc breaks it).
       std::string unseen;
       for (uint16_t code = 100; code < 1000; ++code) {
         const auto rejection = static_cast<ledger::Rejection>(code);
         if (ledger::RejectionCode(rejection) == "unknown" || rejections_.contains(rejection) ||
             rejection == ledger::Rejection::kIdempotencyConflict ||
-            rejection == ledger::Rejection::kReversalWouldOverdraw) {
+            rejection == ledger::Rejection::kReversalWouldOverdraw ||
+            rejection == ledger::Rejection::kRateChangeBeforeValueDatedMoney) {
           continue;
         }
         unseen += fmt::format(" {}", code);
@@ -626,6 +665,7 @@ class Simulation {
   const uint64_t commands_;
   const uint64_t full_check_every_;
   const ledger::PolicyBook policy_;
+  const std::shared_ptr<const ledger::PolicyBook> default_book_;
   ledger::State state_;
   ledger::TrialBalance book_;
   ReferenceModel model_;

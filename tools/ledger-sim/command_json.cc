@@ -171,6 +171,13 @@ struct Fields {
     o["note"] = c.note;
     o["approval_reference"] = c.approval_reference;
   }
+  void operator()(const ChangePolicy& c) const {
+    o["type"] = "ChangePolicy";
+    o["document"] = c.document;  // the policy's JSON text, as a string
+    o["effective_from"] = c.effective_from;
+    o["summary"] = c.summary;
+    o["approval_reference"] = c.approval_reference;
+  }
 };
 
 }  // namespace

@@ -34,6 +34,7 @@ constexpr std::string_view kTypeNames[] = {
     "ChangeAccountBase",    "SealAccount",         "UnsealAccount",      "FreezeAccount",
     "UnfreezeAccount",      "CloseAccount",        "RecordBankReceipt",  "OpenRemittance",
     "AllocateContribution", "CompleteRemittance",  "SettleInterest",     "ReverseRecord",
+    "ChangePolicy",
 };
 static_assert(std::size(kTypeNames) == std::variant_size_v<CommandBody>,
               "name every command type, in the variant's order");
@@ -394,6 +395,12 @@ bool Decode(Fields& f, ledger::SettleInterest& c) {
 bool Decode(Fields& f, ledger::ReverseRecord& c) {
   return f.Id("position", &c.position) && f.RequiredCode("reason", &c.reason) &&
          f.Text("note", &c.note) && f.Text("approval_reference", &c.approval_reference);
+}
+
+// The document is the policy's JSON text in a string (docs/policy.md); the ledger parses it.
+bool Decode(Fields& f, ledger::ChangePolicy& c) {
+  return f.Text("document", &c.document) && f.U32("effective_from", &c.effective_from) &&
+         f.Text("summary", &c.summary) && f.Text("approval_reference", &c.approval_reference);
 }
 
 using BodyDecoder = bool (*)(Fields&, CommandBody&);
