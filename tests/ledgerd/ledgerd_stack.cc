@@ -32,6 +32,12 @@ LedgerdStack::LedgerdStack(StackOptions options) : policy_(ledger::DefaultPolicy
   auto sequencer = ledger::Sequencer::Open({.log = log_.get(), .policy = &policy_});
   REQUIRE(sequencer.has_value());
   sequencer_ = std::move(sequencer).value();
+  auto projector =
+      ledgerd::Projector::Start({.log = log_.get(),
+                                 .dir = dir_.Sub("projections"),
+                                 .personal_rate_table = policy_.personal_rate_table()});
+  REQUIRE_MESSAGE(projector.has_value(), projector.error().ToString());
+  projector_ = std::move(projector).value();
   ingestor_ = std::make_unique<ledgerd::Ingestor>(sequencer_.get(), &metrics_);
   if (options.tokens == "-") {
     authenticator_.emplace(ledgerd::Authenticator::Disabled());
@@ -47,7 +53,11 @@ LedgerdStack::LedgerdStack(StackOptions options) : policy_(ledger::DefaultPolicy
                                         .ingestor = ingestor_.get(),
                                         .metrics = &metrics_,
                                         .openapi_json = ledgerd::OpenApiDocument(),
-                                        .extra_metrics = {}});
+                                        .extra_metrics = [this] {
+                                          return ledgerd::RenderProjectionMetrics(
+                                              projector_->runner().stats(), log_->head().position);
+                                        }});
+  ledgerd::RegisterQueryApi(*router_, {.runner = &projector_->runner(), .today = {}});
   options.server.host = "127.0.0.1";
   options.server.port = 0;
   auto server = ledgerd::HttpServer::Start(options.server, router_.get(), &metrics_);
@@ -63,6 +73,7 @@ void LedgerdStack::Stop() {
   server_->Shutdown(5000);
   ingestor_->Close();
   CHECK(sequencer_->Close().ok());
+  CHECK(projector_->Stop().ok());
   CHECK(log_->Close().ok());
 }
 
@@ -103,6 +114,16 @@ void LedgerdStack::Apply(std::vector<ledger::Command> commands) {
     INFO("set-up command ", i, ": ",
          (rejected == nullptr ? std::string() : rejected->detail.message));
     REQUIRE(std::holds_alternative<ledger::CommandAccepted>(results[i]));
+  }
+  WaitForProjections();
+}
+
+void LedgerdStack::WaitForProjections() {
+  const events::GlobalPosition head = log_->head().position;
+  for (const auto& projection : projector_->runner().stats().projections) {
+    auto view =
+        projector_->runner().WaitForPosition(projection.name, head, std::chrono::seconds(10));
+    REQUIRE_MESSAGE(view.has_value(), projection.name, ": ", view.error().ToString());
   }
 }
 

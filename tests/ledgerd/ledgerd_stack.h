@@ -1,6 +1,7 @@
 // tests/ledgerd/ledgerd_stack.h — a real ledgerd in-process for the tests: an event log in a
-// temp dir, the sequencer, the ingestor, the API's routes and the HTTP server on a free
-// loopback port; plus the tokens every test uses and helpers to talk to it.
+// temp dir, the sequencer, the ingestor, the projections over the log, the API's routes (ledger
+// and queries) and the HTTP server on a free loopback port; plus the tokens every test uses and
+// helpers to talk to it.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "tools/ledgerd/http_server.h"
 #include "tools/ledgerd/ingest.h"
 #include "tools/ledgerd/metrics.h"
+#include "tools/ledgerd/query_api.h"
 #include "tools/ledgerd/router.h"
 
 namespace hpf::testing {
@@ -54,6 +56,7 @@ class LedgerdStack {
   events::EventLog& log() { return *log_; }
   ledgerd::HttpServer& server() { return *server_; }
   ledgerd::Metrics& metrics() { return metrics_; }
+  projections::Runner& runner() { return projector_->runner(); }
   uint64_t head() const { return log_->head().position.value; }
   // The server's routes as "METHOD pattern".
   std::vector<std::string> routes() const { return router_->RouteNames(); }
@@ -65,9 +68,11 @@ class LedgerdStack {
                                    std::string_view content_type = "application/json") const;
   ledgerd::HttpClientResponse Get(std::string_view target, std::string_view token) const;
 
-  // Submits straight to the sequencer (set-up of the ledger's state) and requires every
-  // command to be accepted.
+  // Submits straight to the sequencer (set-up of the ledger's state), requires every command
+  // to be accepted and waits until every read model has applied them.
   void Apply(std::vector<ledger::Command> commands);
+  // Waits (bounded) until every read model has applied the log's head.
+  void WaitForProjections();
 
   // Graceful shutdown of the server, then the ingestor, the sequencer and the log. Idempotent.
   void Stop();
@@ -77,6 +82,7 @@ class LedgerdStack {
   ledger::PolicyBook policy_;
   std::unique_ptr<events::EventLog> log_;
   std::unique_ptr<ledger::Sequencer> sequencer_;
+  std::unique_ptr<ledgerd::Projector> projector_;
   ledgerd::Metrics metrics_;
   std::unique_ptr<ledgerd::Ingestor> ingestor_;
   std::optional<ledgerd::Authenticator> authenticator_;

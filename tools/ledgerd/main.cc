@@ -4,14 +4,18 @@
 //           --topic hpf.ledger.events [--config FILE] [--tokens FILE] [--demo]
 //           [--tls-cert FILE --tls-key FILE] [--io-threads N]
 //
-// Opens the event log and the sequencer, serves the HTTP API (tools/ledgerd/ledger_api.h) and
-// on SIGTERM or SIGINT drains: no new connections, requests already received are answered
-// (their commands are decided and made durable), then the sequencer and the log close.
+// Opens the event log and the sequencer, runs the projections over the log (every read model,
+// store under DIR/projections), serves the HTTP API (tools/ledgerd/ledger_api.h, query_api.h)
+// and on SIGTERM or SIGINT drains in this order: no new connections, requests already received
+// are answered (their commands are decided and made durable), the sequencer closes, the server
+// goes, the projections stop (after the last query they could answer), the publisher hands the
+// broker what it can, and the log closes last — everything above reads it.
 // --kafka embedded (the default) starts the development broker in this process and prints how
 // to attach kcat; HOST:PORT publishes to a real cluster; none publishes nothing (the log is
 // the truth either way: a publisher started later catches up from its cursor).
-// Exit status: 0 after a clean stop, 1 if the sequencer or the publisher had failed, 2 for bad
-// usage, 3 if the store, the policy, the tokens, the broker or the address cannot be opened.
+// Exit status: 0 after a clean stop, 1 if the sequencer, the projections or the publisher had
+// failed, 2 for bad usage, 3 if the store, the projections' store, the policy, the tokens, the
+// broker or the address cannot be opened.
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -37,6 +41,7 @@
 #include "tools/ledgerd/limits.h"
 #include "tools/ledgerd/metrics.h"
 #include "tools/ledgerd/openapi_document.h"
+#include "tools/ledgerd/query_api.h"
 #include "tools/ledgerd/router.h"
 
 namespace {
@@ -302,18 +307,33 @@ int main(int argc, char** argv) {
     publisher = std::move(started).value();
   }
 
+  // The read models (DESIGN §1): a runner follows the committed log in this process.
+  auto projector =
+      ledgerd::Projector::Start({.log = log->get(),
+                                 .dir = flags.data_dir + "/projections",
+                                 .personal_rate_table = policy->personal_rate_table()});
+  if (!projector.has_value()) {
+    fmt::print(stderr, "ledgerd: the projections: {}\n", projector.error().ToString());
+    return 3;
+  }
+
   ledgerd::Metrics metrics;
   ledgerd::Ingestor ingestor(sequencer->get(), &metrics);
   ledgerd::Router router(&*authenticator);
-  ledgerd::RegisterLedgerApi(
-      router, {.log = log->get(),
-               .sequencer = sequencer->get(),
-               .ingestor = &ingestor,
-               .metrics = &metrics,
-               .openapi_json = ledgerd::OpenApiDocument(),
-               .extra_metrics = [&publisher] {
-                 return publisher == nullptr ? std::string() : PublisherMetrics(publisher->stats());
-               }});
+  ledgerd::RegisterLedgerApi(router, {.log = log->get(),
+                                      .sequencer = sequencer->get(),
+                                      .ingestor = &ingestor,
+                                      .metrics = &metrics,
+                                      .openapi_json = ledgerd::OpenApiDocument(),
+                                      .extra_metrics = [&publisher, &projector, &log] {
+                                        std::string text = ledgerd::RenderProjectionMetrics(
+                                            (*projector)->runner().stats(),
+                                            (*log)->head().position);
+                                        if (publisher != nullptr)
+                                          text += PublisherMetrics(publisher->stats());
+                                        return text;
+                                      }});
+  ledgerd::RegisterQueryApi(router, {.runner = &(*projector)->runner(), .today = {}});
   auto server = ledgerd::HttpServer::Start(
       {.host = host,
        .port = port,
@@ -346,6 +366,7 @@ int main(int argc, char** argv) {
   ingestor.Close();  // every submitted request has its durable answer
   const hpf::Status sequencer_status = (*sequencer)->Close();
   server->reset();
+  const hpf::Status projections_status = (*projector)->Stop();
   hpf::Status publisher_status;
   if (publisher != nullptr) {
     // Give the broker the last records before stopping; what it misses is re-sent from the
@@ -360,9 +381,11 @@ int main(int argc, char** argv) {
   fmt::print(
       "ledgerd: stopped at {}{}\n", events::FormatHeadDigest(head),
       forced > 0 ? fmt::format(" ({} connections closed at the drain deadline)", forced) : "");
-  if (!sequencer_status.ok() || !log_status.ok() || !publisher_status.ok()) {
-    fmt::print(stderr, "ledgerd: sequencer {}, log {}, publisher {}\n", sequencer_status.ToString(),
-               log_status.ToString(), publisher_status.ToString());
+  if (!sequencer_status.ok() || !log_status.ok() || !publisher_status.ok() ||
+      !projections_status.ok()) {
+    fmt::print(stderr, "ledgerd: sequencer {}, log {}, publisher {}, projections {}\n",
+               sequencer_status.ToString(), log_status.ToString(), publisher_status.ToString(),
+               projections_status.ToString());
     return 1;
   }
   return 0;

@@ -159,4 +159,40 @@ std::string Metrics::Render() const {
   return out;
 }
 
+std::string RenderProjectionMetrics(const projections::RunnerStats& stats,
+                                    events::GlobalPosition head) {
+  std::string out;
+  const auto family = [&out](std::string_view name, std::string_view type, std::string_view help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  const auto each = [&out, &stats](std::string_view name, auto value_of) {
+    for (const projections::ProjectionStats& projection : stats.projections) {
+      out +=
+          fmt::format("{}{{projection=\"{}\"}} {}\n", name, projection.name, value_of(projection));
+    }
+  };
+  family("hpf_projection_lag_records", "gauge",
+         "Committed records the projection has not applied yet (log head - applied position).");
+  each("hpf_projection_lag_records", [head](const projections::ProjectionStats& p) {
+    return head.value > p.applied_through.value ? head.value - p.applied_through.value : 0;
+  });
+  family("hpf_projection_applied_position", "gauge",
+         "Every record at or below this position is applied to the projection.");
+  each("hpf_projection_applied_position",
+       [](const projections::ProjectionStats& p) { return p.applied_through.value; });
+  family("hpf_projection_rebuilding", "gauge",
+         "1 while the projection catches up on its own (rebuilt, or added later), else 0.");
+  each("hpf_projection_rebuilding",
+       [](const projections::ProjectionStats& p) { return p.catching_up ? 1 : 0; });
+  family("hpf_projection_rebuilds_total", "counter",
+         "Resets of the projection (version, source or request) since ledgerd started.");
+  each("hpf_projection_rebuilds_total",
+       [](const projections::ProjectionStats& p) { return p.rebuilds; });
+  family("hpf_projections_up", "gauge",
+         "1 while the projection runner runs, 0 when it is stopped or failed.");
+  out += fmt::format("hpf_projections_up {}\n",
+                     stats.state == projections::RunnerState::kRunning ? 1 : 0);
+  return out;
+}
+
 }  // namespace hpf::ledgerd

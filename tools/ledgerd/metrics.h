@@ -8,7 +8,13 @@
 //   ingest_commands_per_second            gauge, accepted commands over the last 10 s
 //   submission_commands                   histogram, commands per submission (request)
 //   commit_latency_seconds                histogram, submission to durable answer
-// plus what the caller appends (the log's group counters, publisher and projection lag).
+// plus what the caller appends (the log's group counters, publisher lag) and, through
+// RenderProjectionMetrics(), per projection (label projection=NAME):
+//   projection_lag_records                gauge, log head − applied position
+//   projection_applied_position           gauge, every record at or below it is applied
+//   projection_rebuilding                 gauge, 1 while it catches up (rebuild or added later)
+//   projection_rebuilds_total             counter, resets since ledgerd started
+//   projections_up                        gauge, 1 while the runner runs, 0 stopped or failed
 // Thread safety: every method may be called from any thread; counters are atomics.
 #pragma once
 
@@ -20,6 +26,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+
+#include "events/types.h"
+#include "projections/runtime.h"
 
 namespace hpf::ledgerd {
 
@@ -76,5 +85,9 @@ class Metrics {
   std::array<uint64_t, kRateWindowSeconds + 1> rate_ring_{};
   int64_t rate_second_ = 0;  // the steady-clock second rate_ring_ ends at
 };
+
+// The projection lines above for the runner's `stats` against the log's `head`.
+std::string RenderProjectionMetrics(const projections::RunnerStats& stats,
+                                    events::GlobalPosition head);
 
 }  // namespace hpf::ledgerd
