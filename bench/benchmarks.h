@@ -12,6 +12,7 @@ int RunLogAppend(const Flags& flags);
 int RunIngest(const Flags& flags);
 int RunPublish(const Flags& flags);
 int RunHttpIngest(const Flags& flags);
+int RunQuery(const Flags& flags);
 
 // The foundation's baseline: plain RocksDB, one Put per ~500-byte event, 1 000 per synced
 // WriteBatch, `threads` writers. Returns events per second.

@@ -33,6 +33,11 @@ constexpr Benchmark kBenchmarks[] = {
      "requests, vs the same commands straight into the sequencer (--employers "
      "--accounts-per-employer --batch --connections --io-threads --runs)",
      hpf::bench::RunHttpIngest},
+    {"query",
+     "account lookups over keep-alive loopback HTTP at a fixed offered rate and at max rate, "
+     "vs the same lookups on a ReadView (--employers --accounts-per-employer --connections "
+     "--rate --seconds --io-threads --runs)",
+     hpf::bench::RunQuery},
 };
 
 int Usage() {
