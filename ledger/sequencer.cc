@@ -777,9 +777,9 @@ struct Sequencer::Impl {
         // Emplaced by type: a temporary variant here trips GCC 12's maybe-uninitialized
         // warning (a false positive about the other alternatives' strings) at -O2.
         if (slot.duplicate) {
-          results.emplace_back(std::in_place_type<CommandDuplicate>, position);
+          results.emplace_back(std::in_place_type<CommandDuplicate>, CommandDuplicate{position});
         } else {
-          results.emplace_back(std::in_place_type<CommandAccepted>, position);
+          results.emplace_back(std::in_place_type<CommandAccepted>, CommandAccepted{position});
         }
       }
     }
