@@ -176,7 +176,10 @@ class KafkaReader : public SourceReader {
   Status Poll(size_t messages_max, std::chrono::milliseconds timeout,
               std::vector<SourceMessage>& out) override {
     HPF_ASSERT(messages_max > 0);
-    arena_.Clear();
+    // Two arenas in turn: the previous batch's bytes stay valid (source.h).
+    arena_ = &arenas_[turn_];
+    turn_ = 1 - turn_;
+    arena_->Clear();
     copies_.clear();
     HPF_RETURN_IF_ERROR(pending_error_);
     rd_kafka_message_t* message = rd_kafka_consumer_poll(rk_.get(), TimeoutMs(timeout));
@@ -193,7 +196,7 @@ class KafkaReader : public SourceReader {
       out.push_back(SourceMessage{.partition = copy.partition,
                                   .offset = copy.offset,
                                   .position = copy.position,
-                                  .bytes = arena_.At(copy.start, copy.size)});
+                                  .bytes = arena_->At(copy.start, copy.size)});
     }
     return Status::Ok();
   }
@@ -276,7 +279,7 @@ class KafkaReader : public SourceReader {
     copies_.push_back(Copy{.partition = message.partition,
                            .offset = message.offset,
                            .position = *position,
-                           .start = arena_.Append(value),
+                           .start = arena_->Append(value),
                            .size = value.size()});
     progress->next_offset = message.offset + 1;
     progress->end_offset = std::max(progress->end_offset, message.offset + 1);
@@ -328,7 +331,9 @@ class KafkaReader : public SourceReader {
   std::string scope_;
   Status pending_error_;                   // from a callback, returned by the next Poll()
   std::map<int32_t, ResumeCheck> checks_;  // partitions whose first message confirms the offset
-  internal::AlignedArena arena_;
+  internal::AlignedArena arenas_[2];
+  internal::AlignedArena* arena_ = &arenas_[0];  // the one being filled
+  int turn_ = 0;
   std::vector<Copy> copies_;
 };
 

@@ -30,6 +30,13 @@ inline constexpr size_t kBatchRecordsDefault = 8192;
 static_assert(kBatchRecordsDefault <= kBatchRecordsMax);
 static_assert(kBatchRecordsMax <= events::kReadRecordsMax, "a batch is one tailer read");
 
+// Threads that apply batches (runtime.h RunnerOptions::apply_threads). Two by default: the
+// projections split over them, beside the runner thread that reads and verifies, keep two
+// cores busy; more only help with more cores and enough projections to spread.
+inline constexpr size_t kApplyThreadsDefault = 2;
+inline constexpr size_t kApplyThreadsMax = 16;
+static_assert(kApplyThreadsDefault <= kApplyThreadsMax);
+
 // Partitions of one source (Kafka topic) a runner tracks checkpoints for.
 inline constexpr int32_t kPartitionsMax = 1024;
 

@@ -19,14 +19,17 @@ class LogReader final : public SourceReader {
   Status Poll(size_t messages_max, std::chrono::milliseconds timeout,
               std::vector<SourceMessage>& out) override {
     HPF_ASSERT(messages_max > 0);
-    arena_.Clear();
+    // Two arenas in turn: the previous batch's bytes stay valid (source.h).
+    internal::AlignedArena& arena = arenas_[turn_];
+    turn_ = 1 - turn_;
+    arena.Clear();
     copies_.clear();
     HPF_ASSIGN_OR_RETURN(
         const size_t visited,
         tailer_.Poll(
             std::min(messages_max, events::kReadRecordsMax), timeout,
             [&](const events::RecordRef& ref) {
-              copies_.push_back({ref.position, arena_.Append(ref.record), ref.record.size()});
+              copies_.push_back({ref.position, arena.Append(ref.record), ref.record.size()});
               return true;
             }));
     HPF_ASSERT(copies_.size() == visited);
@@ -35,7 +38,7 @@ class LogReader final : public SourceReader {
       out.push_back(SourceMessage{.partition = 0,
                                   .offset = static_cast<int64_t>(copy.position.value),
                                   .position = copy.position,
-                                  .bytes = arena_.At(copy.start, copy.size)});
+                                  .bytes = arena.At(copy.start, copy.size)});
     }
     return Status::Ok();
   }
@@ -60,7 +63,8 @@ class LogReader final : public SourceReader {
     size_t start = 0;
     size_t size = 0;
   };
-  internal::AlignedArena arena_;
+  internal::AlignedArena arenas_[2];
+  int turn_ = 0;
   std::vector<Copy> copies_;
 };
 

@@ -5,9 +5,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <utility>
 
 #include <fmt/core.h>
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
@@ -262,6 +265,10 @@ PartitionCheckpoint& Checkpoint::Upsert(int32_t partition) {
 struct ProjectionStore::Batch::Impl {
   rocksdb::WriteBatch batch;
   std::vector<std::unique_ptr<StoreWriter>> writers;
+  std::vector<std::string> names;  // every projection the batch writes for, once each
+  void Touch(std::string_view name) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
+  }
 };
 
 ProjectionStore::Batch::Batch() : impl_(std::make_unique<Impl>()) {}
@@ -272,12 +279,14 @@ ProjectionWriter& ProjectionStore::Batch::Writer(std::string_view name) {
     if (writer->name() == name) return *writer;
   }
   HPF_ASSERT(CheckName(name).ok());
+  impl_->Touch(name);
   impl_->writers.push_back(std::make_unique<StoreWriter>(name, &impl_->batch));
   return *impl_->writers.back();
 }
 
 void ProjectionStore::Batch::SetCheckpoint(std::string_view name, const Checkpoint& checkpoint) {
   HPF_ASSERT(CheckName(name).ok());
+  impl_->Touch(name);
   HPF_ASSERT(impl_->batch.Put(TagKey(name, kScopeTag), checkpoint.offsets_scope).ok());
   for (const auto& entry : checkpoint.partitions) {
     HPF_ASSERT(entry.partition >= 0);
@@ -292,6 +301,7 @@ size_t ProjectionStore::Batch::bytes() const { return impl_->batch.GetDataSize()
 void ProjectionStore::Batch::Clear() {
   impl_->batch.Clear();
   impl_->writers.clear();
+  impl_->names.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,6 +313,15 @@ struct ProjectionStore::Impl {
   std::atomic<uint64_t> commits{0};
   std::atomic<uint64_t> commit_bytes{0};
   std::atomic<uint64_t> commit_micros{0};
+  // Unlogged commits completed (counted after the write) and how many of them a flush has made
+  // durable: a flush covers every write completed before it starts.
+  std::atomic<uint64_t> unlogged_commits{0};
+  std::atomic<uint64_t> unlogged_flushed{0};
+  std::atomic<uint64_t> unlogged_flushes{0};
+  std::mutex flush_mutex;
+  // Per projection, the count of unlogged commits when its last one completed.
+  std::mutex unlogged_mutex;
+  std::map<std::string, uint64_t, std::less<>> unlogged_by_name;
 };
 
 ProjectionStore::ProjectionStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -323,6 +342,16 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
   // A rebuild writes many keys fast: larger memtables mean fewer flushes and L0 files.
   db_options.write_buffer_size = 64u << 20;
   db_options.max_write_buffer_number = 4;
+  // Flushes and the first compactions leave their output uncompressed: a rebuild writes
+  // hundreds of MB through them, and compressing it costs the CPU the rebuild needs. Data
+  // that settles deeper is compressed (LZ4 where the library has it).
+  const auto supported = rocksdb::GetSupportedCompressions();
+  const bool lz4 =
+      std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end();
+  db_options.compression_per_level.assign(
+      7, lz4 ? rocksdb::kLZ4Compression : rocksdb::kSnappyCompression);
+  db_options.compression_per_level[0] = rocksdb::kNoCompression;
+  db_options.compression_per_level[1] = rocksdb::kNoCompression;
   rocksdb::DB* raw = nullptr;
   HPF_RETURN_IF_ERROR(FromRocksDb(rocksdb::DB::Open(db_options, options.dir, &raw),
                                   fmt::format("opening the projection store {}", options.dir)));
@@ -444,14 +473,35 @@ Result<std::unique_ptr<ReadView>> ProjectionStore::View(std::string_view name) c
       new StoreView(impl_->db.get(), snapshot, name, checkpoint->AppliedThrough()));
 }
 
-Status ProjectionStore::Commit(Batch& batch) {
+Status ProjectionStore::Commit(Batch& batch, WalUse wal) {
   const auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> names = batch.impl_->names;
+  if (wal == WalUse::kLogged) {
+    uint64_t needed = 0;
+    {
+      std::lock_guard lock(impl_->unlogged_mutex);
+      for (const auto& name : names) {
+        const auto it = impl_->unlogged_by_name.find(name);
+        if (it != impl_->unlogged_by_name.end()) needed = std::max(needed, it->second);
+      }
+    }
+    if (impl_->unlogged_flushed.load() < needed) HPF_RETURN_IF_ERROR(FlushUnlogged());
+  }
   rocksdb::WriteOptions write;
-  write.sync = impl_->sync == StoreSync::kSync;
+  write.sync = impl_->sync == StoreSync::kSync && wal == WalUse::kLogged;
+  write.disableWAL = wal == WalUse::kUnlogged;
   const size_t bytes = batch.bytes();
   const rocksdb::Status written = impl_->db->Write(write, &batch.impl_->batch);
   batch.Clear();
   HPF_RETURN_IF_ERROR(FromRocksDb(written, "committing a projection batch"));
+  if (wal == WalUse::kUnlogged) {
+    const uint64_t count = impl_->unlogged_commits.fetch_add(1) + 1;
+    std::lock_guard lock(impl_->unlogged_mutex);
+    for (auto& name : names) {
+      uint64_t& last = impl_->unlogged_by_name[name];
+      last = std::max(last, count);
+    }
+  }
   impl_->commits.fetch_add(1, std::memory_order_relaxed);
   impl_->commit_bytes.fetch_add(bytes, std::memory_order_relaxed);
   impl_->commit_micros.fetch_add(
@@ -462,10 +512,27 @@ Status ProjectionStore::Commit(Batch& batch) {
   return Status::Ok();
 }
 
+Status ProjectionStore::FlushUnlogged() {
+  if (impl_->unlogged_flushed.load() >= impl_->unlogged_commits.load()) return Status::Ok();
+  std::lock_guard lock(impl_->flush_mutex);
+  // Every unlogged commit counted here has completed its write, so the flush covers it.
+  const uint64_t target = impl_->unlogged_commits.load();
+  if (impl_->unlogged_flushed.load() >= target) return Status::Ok();
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  flush.allow_write_stall = true;
+  HPF_RETURN_IF_ERROR(FromRocksDb(impl_->db->Flush(flush), "flushing unlogged projection writes"));
+  impl_->unlogged_flushed.store(target);
+  impl_->unlogged_flushes.fetch_add(1, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
 ProjectionStoreStats ProjectionStore::stats() const {
   return {.commits = impl_->commits.load(std::memory_order_relaxed),
           .commit_bytes = impl_->commit_bytes.load(std::memory_order_relaxed),
-          .commit_micros = impl_->commit_micros.load(std::memory_order_relaxed)};
+          .commit_micros = impl_->commit_micros.load(std::memory_order_relaxed),
+          .unlogged_commits = impl_->unlogged_commits.load(std::memory_order_relaxed),
+          .unlogged_flushes = impl_->unlogged_flushes.load(std::memory_order_relaxed)};
 }
 
 const std::string& ProjectionStore::dir() const { return impl_->dir; }

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <time.h>
 #include <utility>
 
 #include <fmt/core.h>
@@ -24,9 +25,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using events::GlobalPosition;
 
-uint64_t MicrosSince(Clock::time_point start) {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+// CPU time of the calling thread: what each step costs, whatever else runs on the machine.
+uint64_t ThreadCpuMicros() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
 }
 
 // One registered projection, owned by the runner thread once taken in.
@@ -38,6 +41,11 @@ struct Slot {
   // Catching up: its own reader, opened for the main reader's assignment of this generation.
   std::unique_ptr<SourceReader> reader;
   uint64_t reader_generation = 0;
+  size_t worker = 0;            // the apply worker it is pinned to
+  int full_batches_in_row = 0;  // of its catch-up reader
+  // Written by its worker while it applies a batch; taken as `checkpoint` once committed.
+  Checkpoint pending;
+  bool committed = false;
   ProjectionStats stats;
 };
 
@@ -48,6 +56,18 @@ struct Request {
   std::string name;
   std::promise<Status> done;
 };
+
+// Commits skip the write-ahead log once a reader has delivered this many full batches in a row:
+// the projection is far behind (a rebuild, a long catch-up), where a crash costs only a re-read
+// and the log's copy of every byte costs a third of a commit. Back at the head, the first
+// logged commit flushes what was written unlogged.
+constexpr int kUnloggedAfterFullBatches = 2;
+
+ProjectionStore::WalUse WalFor(int& full_in_row, size_t messages, size_t batch_max) {
+  full_in_row = messages >= batch_max ? full_in_row + 1 : 0;
+  return full_in_row >= kUnloggedAfterFullBatches ? ProjectionStore::WalUse::kUnlogged
+                                                  : ProjectionStore::WalUse::kLogged;
+}
 
 // Where a slot's checkpoint says to resume `partition`, within offsets of `scope`.
 PartitionStart ResumeAt(const Checkpoint& checkpoint, int32_t partition, std::string_view scope) {
@@ -66,6 +86,76 @@ const PartitionProgress* FindProgress(const Assignment& assignment, int32_t part
   }
   return nullptr;
 }
+
+// One apply worker: a thread that runs tasks in order. Each projection is pinned to one worker
+// for its life, and its Load() and Apply() run there only (projection.h: one thread).
+class Worker {
+ public:
+  Worker() : thread_([this] { Loop(); }) {}
+  ~Worker() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  std::future<Status> Run(std::function<Status()> task) {
+    std::packaged_task<Status()> packaged(std::move(task));
+    std::future<Status> done = packaged.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      tasks_.push_back(std::move(packaged));
+    }
+    wake_.notify_one();
+    return done;
+  }
+
+ private:
+  void Loop() {
+    while (true) {  // until the destructor
+      std::packaged_task<Status()> task;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return done_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::packaged_task<Status()>> tasks_;
+  bool done_ = false;
+  std::thread thread_;  // last: starts once the rest is built
+};
+
+// What one worker uses while it applies a batch to its projections.
+struct WorkerState {
+  ProjectionStore::Batch batch;
+  std::vector<SourcedRecord> selected;
+  uint64_t apply_micros = 0;   // CPU
+  uint64_t commit_micros = 0;  // CPU
+};
+
+// One batch as read: messages, their verified records, the offsets' scope.
+struct ReadBatch {
+  std::vector<SourceMessage> messages;
+  std::vector<SourcedRecord> records;
+  std::string scope;
+  // Unlogged while the reader keeps delivering full batches (projection_store.h WalUse).
+  ProjectionStore::WalUse wal = ProjectionStore::WalUse::kLogged;
+  void Clear() {
+    messages.clear();
+    records.clear();
+  }
+};
 
 }  // namespace
 
@@ -86,15 +176,16 @@ struct Runner::Impl {
 
   // --- the runner thread's (or Start()'s before the thread exists) ---
   std::vector<std::unique_ptr<Slot>> slots;
-  std::unique_ptr<SourceReader> main;
+  std::unique_ptr<SourceReader> main;  // after `slots`: its StartOffsetFn reads them
   uint64_t main_generation_seen = 0;
-  std::vector<SourceMessage> messages;
-  std::vector<SourcedRecord> records;
-  std::vector<SourcedRecord> selected;
-  std::vector<Checkpoint> pending;
-  ProjectionStore::Batch batch;
-  RunnerStats counters;                // state, error and projections unused
-  uint64_t retired_offset_resets = 0;  // of catch-up readers closed since
+  int main_full_batches_in_row = 0;
+  ReadBatch read_batches[2];  // the batch being applied and the one read meanwhile
+  ReadBatch catch_up_batch;
+  ProjectionStore::Batch batch;  // the runner thread's own writes (EnsureEntries)
+  std::vector<std::unique_ptr<WorkerState>> worker_states;
+  std::vector<std::unique_ptr<Worker>> workers;  // after `slots` and states: joined first
+  RunnerStats counters;                          // state, error and projections unused
+  uint64_t retired_offset_resets = 0;            // of catch-up readers closed since
   Clock::time_point rate_window_start = Clock::now();
   uint64_t rate_window_records = 0;
 
@@ -105,9 +196,14 @@ struct Runner::Impl {
   void ServeRequests();
   Status Round();
   Status MainRound(std::chrono::milliseconds timeout);
+  Status ReadMain(ReadBatch& into, std::chrono::milliseconds timeout);
   Result<bool> CatchUpRound(Slot& slot);
-  Status Verify();
-  Status ApplyTo(std::span<Slot* const> group, std::string_view scope);
+  Status Verify(ReadBatch& batch);
+  // Starts applying `in` to `group` on the workers; Finish() waits for them.
+  std::vector<std::future<Status>> Dispatch(std::span<Slot* const> group, const ReadBatch& in);
+  Status Finish(std::span<Slot* const> group, std::vector<std::future<Status>>& running);
+  Status ApplyOnWorker(size_t worker, std::span<Slot* const> group, const ReadBatch& in);
+  Status OnWorker(const Slot& slot, std::function<Status()> task);
   Status EnsureEntries(const Assignment& assignment);
   bool ReadyToJoin(const Slot& slot) const;
   // Makes the slots' committed positions and the stats visible to other threads.
@@ -135,7 +231,9 @@ Status Runner::Impl::TakeIn(std::unique_ptr<Projection> projection) {
   }
   HPF_ASSIGN_OR_RETURN(slot->checkpoint, options.store->GetCheckpoint(slot->name));
   HPF_ASSIGN_OR_RETURN(const std::unique_ptr<ReadView> view, options.store->View(slot->name));
-  HPF_RETURN_IF_ERROR(slot->projection->Load(*view));
+  slot->worker = slots.size() % workers.size();
+  Projection& taken = *slot->projection;
+  HPF_RETURN_IF_ERROR(OnWorker(*slot, [&] { return taken.Load(*view); }));
   slots.push_back(std::move(slot));
   Publish();
   return Status::Ok();
@@ -151,9 +249,14 @@ Status Runner::Impl::Reset(Slot& slot) {
   slot.reader_generation = 0;
   ++slot.stats.rebuilds;
   HPF_ASSIGN_OR_RETURN(const std::unique_ptr<ReadView> view, options.store->View(slot.name));
-  HPF_RETURN_IF_ERROR(slot.projection->Load(*view));
+  Projection& projection = *slot.projection;
+  HPF_RETURN_IF_ERROR(OnWorker(slot, [&] { return projection.Load(*view); }));
   Publish();
   return Status::Ok();
+}
+
+Status Runner::Impl::OnWorker(const Slot& slot, std::function<Status()> task) {
+  return workers[slot.worker]->Run(std::move(task)).get();
 }
 
 Status Runner::Impl::RebuildByName(std::string_view name) {
@@ -206,8 +309,10 @@ void Runner::Impl::ServeRequests() {
 // ---------------------------------------------------------------------------------------------
 // Rounds
 
-Status Runner::Impl::Verify() {
-  const auto start = Clock::now();
+Status Runner::Impl::Verify(ReadBatch& batch_read) {
+  const uint64_t start = ThreadCpuMicros();
+  const std::vector<SourceMessage>& messages = batch_read.messages;
+  std::vector<SourcedRecord>& records = batch_read.records;
   records.resize(messages.size());
   for (size_t i = 0; i < messages.size(); ++i) {
     const SourceMessage& message = messages[i];
@@ -225,23 +330,63 @@ Status Runner::Impl::Verify() {
     records[i] = SourcedRecord{.position = position, .record = *record, .bytes = message.bytes};
     counters.source_head = std::max(counters.source_head, position);
   }
-  counters.verify_micros += MicrosSince(start);
+  counters.verify_micros += ThreadCpuMicros() - start;
   counters.records_read += messages.size();
   rate_window_records += messages.size();
   ++counters.batches;
   return Status::Ok();
 }
 
-// Applies `records` (verified `messages`) to every slot of `group`, skipping per slot what its
-// checkpoint already covers, and commits all of it with the checkpoints in one batch.
-Status Runner::Impl::ApplyTo(std::span<Slot* const> group, std::string_view scope) {
-  pending.resize(group.size());
-  for (size_t g = 0; g < group.size(); ++g) {
-    Slot& slot = *group[g];
-    Checkpoint& next = pending[g];
-    next = slot.checkpoint;
-    next.offsets_scope = std::string(scope);
+std::vector<std::future<Status>> Runner::Impl::Dispatch(std::span<Slot* const> group,
+                                                        const ReadBatch& in) {
+  std::vector<std::future<Status>> running;
+  for (size_t w = 0; w < workers.size(); ++w) {
+    bool any = false;
+    for (const Slot* slot : group) any = any || slot->worker == w;
+    if (!any) continue;
+    running.push_back(
+        workers[w]->Run([this, w, group, &in] { return ApplyOnWorker(w, group, in); }));
+  }
+  return running;
+}
+
+Status Runner::Impl::Finish(std::span<Slot* const> group,
+                            std::vector<std::future<Status>>& running) {
+  Status first_error;
+  for (auto& done : running) {
+    Status status = done.get();
+    if (first_error.ok() && !status.ok()) first_error = std::move(status);
+  }
+  running.clear();
+  // Each worker committed its own projections' writes with their checkpoints: a projection
+  // whose worker failed keeps its old checkpoint (and is reloaded at the next start).
+  for (Slot* slot : group) {
+    if (slot->committed) slot->checkpoint = std::move(slot->pending);
+    slot->committed = false;
+  }
+  for (auto& work : worker_states) {
+    counters.apply_micros += std::exchange(work->apply_micros, 0);
+    counters.commit_micros += std::exchange(work->commit_micros, 0);
+  }
+  Publish();
+  return first_error;
+}
+
+// On worker `w`: applies `in` to its projections of `group`, skipping per projection what its
+// checkpoint already covers, and commits their writes with their checkpoints in one batch.
+Status Runner::Impl::ApplyOnWorker(size_t w, std::span<Slot* const> group, const ReadBatch& in) {
+  WorkerState& work = *worker_states[w];
+  const std::vector<SourceMessage>& messages = in.messages;
+  const std::vector<SourcedRecord>& records = in.records;
+  std::vector<Slot*> mine;
+  for (Slot* slot : group) {
+    if (slot->worker != w) continue;
+    mine.push_back(slot);
+    Checkpoint& next = slot->pending;
+    next = slot->checkpoint;
+    next.offsets_scope = in.scope;
     PartitionCheckpoint* entry = nullptr;
+    std::vector<SourcedRecord>& selected = work.selected;
     selected.clear();
     bool skipped_any = false;
     uint64_t skipped = 0;
@@ -256,8 +401,9 @@ Status Runner::Impl::ApplyTo(std::span<Slot* const> group, std::string_view scop
       }
       if (records[i].position <= entry->position) {
         // Already applied (a restart, a republished range, or this slot is ahead).
-        if (!skipped_any)
+        if (!skipped_any) {
           selected.assign(records.begin(), records.begin() + static_cast<std::ptrdiff_t>(i));
+        }
         skipped_any = true;
         ++skipped;
         continue;
@@ -269,29 +415,29 @@ Status Runner::Impl::ApplyTo(std::span<Slot* const> group, std::string_view scop
                                                      ? std::span<const SourcedRecord>(selected)
                                                      : std::span<const SourcedRecord>(records);
     if (!apply.empty()) {
-      const auto start = Clock::now();
-      const Status applied_status = slot.projection->Apply(apply, batch.Writer(slot.name));
-      counters.apply_micros += MicrosSince(start);
-      if (!applied_status.ok()) {
-        batch.Clear();
-        return Status(applied_status.code(),
-                      fmt::format("projection {} at positions {}..{}: {}", slot.name,
-                                  apply.front().position.value, apply.back().position.value,
-                                  applied_status.message()));
+      const uint64_t start = ThreadCpuMicros();
+      const Status status = slot->projection->Apply(apply, work.batch.Writer(slot->name));
+      const uint64_t micros = ThreadCpuMicros() - start;
+      work.apply_micros += micros;
+      slot->stats.apply_micros += micros;
+      if (!status.ok()) {
+        work.batch.Clear();
+        return Status(status.code(), fmt::format("projection {} at positions {}..{}: {}",
+                                                 slot->name, apply.front().position.value,
+                                                 apply.back().position.value, status.message()));
       }
-      ++slot.stats.batches;
+      ++slot->stats.batches;
     }
-    slot.stats.records_applied += apply.size();
-    slot.stats.records_skipped += skipped;
-    if (next != slot.checkpoint) batch.SetCheckpoint(slot.name, next);
+    slot->stats.records_applied += apply.size();
+    slot->stats.records_skipped += skipped;
+    if (next != slot->checkpoint) work.batch.SetCheckpoint(slot->name, next);
   }
-  if (!batch.empty()) {
-    const auto start = Clock::now();
-    HPF_RETURN_IF_ERROR(options.store->Commit(batch));
-    counters.commit_micros += MicrosSince(start);
+  if (!work.batch.empty()) {
+    const uint64_t start = ThreadCpuMicros();
+    HPF_RETURN_IF_ERROR(options.store->Commit(work.batch, in.wal));
+    work.commit_micros += ThreadCpuMicros() - start;
   }
-  for (size_t g = 0; g < group.size(); ++g) group[g]->checkpoint = std::move(pending[g]);
-  Publish();
+  for (Slot* slot : mine) slot->committed = true;
   return Status::Ok();
 }
 
@@ -312,24 +458,47 @@ Status Runner::Impl::EnsureEntries(const Assignment& assignment) {
   return Status::Ok();
 }
 
+Status Runner::Impl::ReadMain(ReadBatch& into, std::chrono::milliseconds timeout) {
+  into.Clear();
+  const uint64_t start = ThreadCpuMicros();
+  HPF_RETURN_IF_ERROR(main->Poll(batch_records_max, timeout, into.messages));
+  counters.read_micros += ThreadCpuMicros() - start;
+  into.scope = main->offsets_scope();
+  into.wal = WalFor(main_full_batches_in_row, into.messages.size(), batch_records_max);
+  if (into.messages.empty()) return Status::Ok();
+  return Verify(into);
+}
+
+// Reads from the main reader and applies to the in-step projections. While a batch is being
+// applied, the next one is read and verified (if the source had a full batch ready), so that
+// reading and applying run side by side; the last batch is committed before it returns.
 Status Runner::Impl::MainRound(std::chrono::milliseconds timeout) {
-  messages.clear();
-  const auto start = Clock::now();
-  HPF_RETURN_IF_ERROR(main->Poll(batch_records_max, timeout, messages));
-  counters.read_micros += MicrosSince(start);
-  const Assignment assignment = main->assignment();
-  const bool reassigned = assignment.generation != main_generation_seen;
-  main_generation_seen = assignment.generation;
-  if (!messages.empty()) {
-    // Messages already polled came from partitions the reader had: apply them first.
-    HPF_RETURN_IF_ERROR(Verify());
-    std::vector<Slot*> group;
-    for (auto& slot : slots) {
-      if (slot->in_step) group.push_back(slot.get());
-    }
-    HPF_RETURN_IF_ERROR(ApplyTo(group, main->offsets_scope()));
+  ReadBatch* current = &read_batches[0];
+  ReadBatch* next = &read_batches[1];
+  HPF_RETURN_IF_ERROR(ReadMain(*current, timeout));
+  std::vector<Slot*> group;
+  for (auto& slot : slots) {
+    if (slot->in_step) group.push_back(slot.get());
   }
-  if (reassigned) HPF_RETURN_IF_ERROR(EnsureEntries(assignment));
+  // Bounded, so that requests and catching-up projections get their turn.
+  constexpr int kReadAheadBatchesMax = 64;
+  for (int batches = 0; !current->messages.empty(); ++batches) {
+    std::vector<std::future<Status>> running = Dispatch(group, *current);
+    const bool more = current->messages.size() >= batch_records_max &&
+                      batches + 1 < kReadAheadBatchesMax && !stop.load(std::memory_order_relaxed);
+    const Status read_ahead =
+        more ? ReadMain(*next, std::chrono::milliseconds(0)) : (next->Clear(), Status::Ok());
+    HPF_RETURN_IF_ERROR(Finish(group, running));
+    HPF_RETURN_IF_ERROR(read_ahead);
+    current->Clear();
+    std::swap(current, next);
+  }
+  const Assignment assignment = main->assignment();
+  if (assignment.generation != main_generation_seen) {
+    // Messages already polled came from partitions the reader had: applied above.
+    main_generation_seen = assignment.generation;
+    HPF_RETURN_IF_ERROR(EnsureEntries(assignment));
+  }
   return Status::Ok();
 }
 
@@ -358,14 +527,20 @@ Result<bool> Runner::Impl::CatchUpRound(Slot& slot) {
     HPF_ASSIGN_OR_RETURN(slot.reader, options.source->OpenCatchUp(starts));
     slot.reader_generation = assignment.generation;
   }
-  messages.clear();
-  const auto start = Clock::now();
-  HPF_RETURN_IF_ERROR(slot.reader->Poll(batch_records_max, std::chrono::milliseconds(0), messages));
-  counters.read_micros += MicrosSince(start);
-  if (!messages.empty()) {
-    HPF_RETURN_IF_ERROR(Verify());
+  ReadBatch& in = catch_up_batch;
+  in.Clear();
+  const uint64_t start = ThreadCpuMicros();
+  HPF_RETURN_IF_ERROR(
+      slot.reader->Poll(batch_records_max, std::chrono::milliseconds(0), in.messages));
+  counters.read_micros += ThreadCpuMicros() - start;
+  in.scope = slot.reader->offsets_scope();
+  in.wal = WalFor(slot.full_batches_in_row, in.messages.size(), batch_records_max);
+  const bool read = !in.messages.empty();
+  if (read) {
+    HPF_RETURN_IF_ERROR(Verify(in));
     Slot* group[] = {&slot};
-    HPF_RETURN_IF_ERROR(ApplyTo(group, slot.reader->offsets_scope()));
+    std::vector<std::future<Status>> running = Dispatch(group, in);
+    HPF_RETURN_IF_ERROR(Finish(group, running));
   }
   if (ReadyToJoin(slot)) {
     slot.in_step = true;
@@ -374,7 +549,7 @@ Result<bool> Runner::Impl::CatchUpRound(Slot& slot) {
     slot.reader_generation = 0;
     Publish();
   }
-  return !messages.empty();
+  return read;
 }
 
 Status Runner::Impl::Round() {
@@ -426,6 +601,7 @@ void Runner::Impl::Publish() {
   for (const auto& slot : slots) {
     ProjectionStats projection = slot->stats;
     projection.catching_up = !slot->in_step;
+    projection.apply_thread = slot->worker;
     projection.applied_through = slot->checkpoint.AppliedThrough();
     for (const auto& progress : assignment.partitions) {
       if (progress.end_offset < 0) continue;
@@ -452,6 +628,9 @@ void Runner::Impl::Loop() {
     status = Round();
     if (!status.ok()) break;
   }
+  // What was committed without the write-ahead log becomes durable on the way out.
+  const Status flushed = options.store->FlushUnlogged();
+  if (status.ok()) status = flushed;
   Publish();
   std::deque<std::unique_ptr<Request>> unserved;
   {
@@ -483,10 +662,19 @@ Result<std::unique_ptr<Runner>> Runner::Create(const RunnerOptions& options) {
     return InvalidArgumentError(fmt::format("runner: batch_records_max {} is over {}",
                                             options.batch_records_max, kBatchRecordsMax));
   }
+  if (options.apply_threads > kApplyThreadsMax) {
+    return InvalidArgumentError(fmt::format("runner: apply_threads {} is over {}",
+                                            options.apply_threads, kApplyThreadsMax));
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->batch_records_max =
       options.batch_records_max == 0 ? kBatchRecordsDefault : options.batch_records_max;
+  const size_t threads = options.apply_threads == 0 ? kApplyThreadsDefault : options.apply_threads;
+  for (size_t i = 0; i < threads; ++i) {
+    impl->worker_states.push_back(std::make_unique<WorkerState>());
+    impl->workers.push_back(std::make_unique<Worker>());
+  }
   return std::unique_ptr<Runner>(new Runner(std::move(impl)));
 }
 

@@ -55,6 +55,11 @@ struct RunnerOptions {
   Source* source = nullptr;          // required
   // Records per batch handed to Apply(): 1 .. kBatchRecordsMax; 0 means kBatchRecordsDefault.
   size_t batch_records_max = 0;
+  // Threads that apply batches, 1 .. kApplyThreadsMax; 0 means kApplyThreadsDefault. Each
+  // projection is pinned to one of them (its Load() and Apply() run there only), in the order
+  // they are added; each thread commits its projections' writes and checkpoints in a
+  // WriteBatch of its own.
+  size_t apply_threads = 0;
 };
 
 struct ProjectionStats {
@@ -67,6 +72,8 @@ struct ProjectionStats {
   uint64_t records_applied = 0;
   uint64_t records_skipped = 0;  // delivered but already applied
   uint64_t rebuilds = 0;         // resets since Start(), by version, source or request
+  uint64_t apply_micros = 0;     // CPU time in its Apply()
+  size_t apply_thread = 0;       // the apply thread it is pinned to
 };
 
 enum class RunnerState : uint8_t {
@@ -82,13 +89,14 @@ struct RunnerStats {
   // The highest position the source has shown: the log's head, or for Kafka the highest
   // position any reader delivered.
   events::GlobalPosition source_head;
-  uint64_t batches = 0;        // rounds that read records, main and catch-up
-  uint64_t records_read = 0;   // records delivered by every reader, verified
-  double records_per_s = 0;    // records_read over the last second or so
-  uint64_t verify_micros = 0;  // time spent verifying records
-  uint64_t apply_micros = 0;   // time spent in Apply()
-  uint64_t commit_micros = 0;  // time spent in commits
-  uint64_t read_micros = 0;    // time spent polling readers (including waits)
+  uint64_t batches = 0;       // rounds that read records, main and catch-up
+  uint64_t records_read = 0;  // records delivered by every reader, verified
+  double records_per_s = 0;   // records_read over the last second or so
+  // CPU time of the runner thread in each step (not wall time: waits are not counted).
+  uint64_t verify_micros = 0;  // verifying records
+  uint64_t apply_micros = 0;   // in Apply()
+  uint64_t commit_micros = 0;  // building and writing the WriteBatch
+  uint64_t read_micros = 0;    // polling readers (copies included)
   // Partitions re-read from their start because a stored offset meant another position on
   // this broker (source.h PartitionStart).
   uint64_t offset_resets = 0;

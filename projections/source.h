@@ -41,7 +41,7 @@ struct SourceMessage {
   int32_t partition = 0;
   int64_t offset = 0;               // in the partition; for the log, the position
   events::GlobalPosition position;  // as the framing says; the runner checks it against the record
-  std::span<const uint8_t> bytes;   // the record, 8-byte aligned, valid until the next Poll()
+  std::span<const uint8_t> bytes;   // the record, 8-byte aligned (valid: SourceReader::Poll)
 };
 
 // Where a reader starts one partition: a concrete offset, kOffsetBeginning or kOffsetEnd.
@@ -75,7 +75,8 @@ class SourceReader {
  public:
   virtual ~SourceReader() = default;
   // Waits up to `timeout` for messages, then appends to `out` at most `messages_max` of those
-  // ready, in order within each partition. The bytes stay valid until the next Poll().
+  // ready, in order within each partition. The bytes stay valid until the second Poll() after
+  // this one, so that the runner can read a batch while the previous one is being applied.
   // Errors: Corruption for a message whose framing is broken (no position, unknown schema);
   // FailedPrecondition when the source no longer holds records the reader must read (retention);
   // Unavailable for a fatal source error.

@@ -75,12 +75,13 @@ std::string DumpOf(const Runner& runner, std::string_view name) {
   return Dump(**view);
 }
 
-const ProjectionStats& StatsOf(const RunnerStats& stats, std::string_view name) {
+// A copy: the stats it comes from are often a temporary.
+ProjectionStats StatsOf(const RunnerStats& stats, std::string_view name) {
   for (const auto& projection : stats.projections) {
     if (projection.name == name) return projection;
   }
   FAIL("no stats for ", name);
-  return stats.projections.front();
+  return {};
 }
 
 // A Kafka-fed projection has no single position to wait for (each partition has its own):
@@ -137,26 +138,27 @@ void CheckSameReadModels(const ProjectionStore& expected, const Runner& actual) 
   }
 }
 
+// A city's log, built once for the suite. A static object (not leaked): the log's threads must
+// be stopped before the process exits.
 struct City {
+  City() {
+    auto records = testing::BuildCityLog(dir.Sub("log"),
+                                         {.seed = 11, .employers = 25, .accounts_per_employer = 8});
+    HPF_ASSERT(records.has_value());
+    auto opened = events::EventLog::Open(
+        {.data_dir = dir.Sub("log"), .mode = events::OpenMode::kOpenExisting});
+    HPF_ASSERT(opened.has_value());
+    log = std::move(opened).value();
+    head = log->head().position;
+  }
   TempDir dir;
   std::unique_ptr<events::EventLog> log;
   GlobalPosition head;
 };
 
 const City& SharedCity() {
-  static City* city = [] {
-    auto* built = new City();  // lives as long as the test binary
-    auto records = testing::BuildCityLog(built->dir.Sub("log"),
-                                         {.seed = 11, .employers = 25, .accounts_per_employer = 8});
-    HPF_ASSERT(records.has_value());
-    auto log = events::EventLog::Open(
-        {.data_dir = built->dir.Sub("log"), .mode = events::OpenMode::kOpenExisting});
-    HPF_ASSERT(log.has_value());
-    built->log = std::move(log).value();
-    built->head = built->log->head().position;
-    return built;
-  }();
-  return *city;
+  static const City city;
+  return city;
 }
 
 TEST_SUITE("projections") {

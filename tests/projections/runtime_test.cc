@@ -69,12 +69,13 @@ std::string Reference(const events::EventLog& log, GlobalPosition through) {
   return std::move(dump).value();
 }
 
-const ProjectionStats& StatsOf(const RunnerStats& stats, std::string_view name) {
+// A copy: the stats it comes from are often a temporary.
+ProjectionStats StatsOf(const RunnerStats& stats, std::string_view name) {
   for (const auto& projection : stats.projections) {
     if (projection.name == name) return projection;
   }
   FAIL("no stats for ", name);
-  return stats.projections.front();
+  return {};
 }
 
 // A small city's log, built once for the suites that only read it.
@@ -295,6 +296,40 @@ TEST_SUITE("projections") {
     CHECK(*store->ListProjections() == std::vector<std::string>{"alpha", "alpha2"});
   }
 
+  TEST_CASE("ProjectionStore: a logged commit first flushes its projections' unlogged ones") {
+    TempDir dir;
+    {
+      auto store = OpenStore(dir.Sub("p"));
+      const ProjectionMeta meta{.version = 1, .source_id = "log"};
+      REQUIRE(store->Reset("a", meta).ok());
+      REQUIRE(store->Reset("b", meta).ok());
+      auto commit = [&](std::string_view name, uint64_t position, ProjectionStore::WalUse wal) {
+        ProjectionStore::Batch batch;
+        batch.Writer(name).Put("k", std::to_string(position));
+        Checkpoint checkpoint{.offsets_scope = "log", .partitions = {}};
+        checkpoint.Upsert(0).position = GlobalPosition{position};
+        batch.SetCheckpoint(name, checkpoint);
+        REQUIRE(store->Commit(batch, wal).ok());
+      };
+      commit("a", 1, ProjectionStore::WalUse::kUnlogged);
+      commit("a", 2, ProjectionStore::WalUse::kUnlogged);
+      commit("b", 1, ProjectionStore::WalUse::kLogged);  // another projection: no flush
+      CHECK(store->stats().unlogged_commits == 2);
+      CHECK(store->stats().unlogged_flushes == 0);
+      commit("a", 3, ProjectionStore::WalUse::kLogged);  // a's unlogged ones become durable
+      CHECK(store->stats().unlogged_flushes == 1);
+      commit("a", 4, ProjectionStore::WalUse::kLogged);
+      CHECK(store->stats().unlogged_flushes == 1);
+      CHECK((*store->View("a"))->position().value == 4);
+      REQUIRE(store->FlushUnlogged().ok());  // nothing left: no flush
+      CHECK(store->stats().unlogged_flushes == 1);
+    }
+    auto reopened = OpenStore(dir.Sub("p"));
+    CHECK((*reopened->View("a"))->position().value == 4);
+    CHECK(*(*reopened->View("a"))->Get("k") == std::optional<std::string>("4"));
+    CHECK((*reopened->View("b"))->position().value == 1);
+  }
+
   TEST_CASE("ProjectionStore: names are checked, unknown projections are NotFound") {
     CHECK(ProjectionStore::CheckName("").code() == StatusCode::kInvalidArgument);
     CHECK(ProjectionStore::CheckName("Accounts").code() == StatusCode::kInvalidArgument);
@@ -368,6 +403,33 @@ TEST_SUITE("projections") {
     CHECK(!StatsOf(stats, "runtime-test").catching_up);
     CHECK(runner->Stop().ok());
     CHECK(runner->stats().state == RunnerState::kStopped);
+  }
+
+  TEST_CASE("Runner: projections spread over apply threads give the same bytes") {
+    const events::EventLog& log = CityLog();
+    const GlobalPosition head = log.head().position;
+    const std::string expected = Reference(log, head);
+    for (const size_t threads : {size_t{1}, size_t{3}}) {
+      TempDir dir;
+      auto store = OpenStore(dir.Sub("p"));
+      LogSource source(log);
+      auto runner = Runner::Create({.store = store.get(),
+                                    .source = &source,
+                                    .batch_records_max = 211,
+                                    .apply_threads = threads});
+      REQUIRE(runner.has_value());
+      const std::vector<std::string> names = {"p0", "p1", "p2", "p3", "p4"};
+      for (const auto& name : names) {
+        REQUIRE((*runner)->Add(MakeTestProjection({.name = name})).ok());
+      }
+      REQUIRE((*runner)->Start().ok());
+      for (size_t i = 0; i < names.size(); ++i) {
+        const std::string actual = Dump(*WaitFor(**runner, names[i], head));
+        CHECK_MESSAGE(actual == expected, threads, " threads, ", names[i], ": ",
+                      DescribeDumpDifference(expected, actual));
+        CHECK(StatsOf((*runner)->stats(), names[i]).apply_thread == i % threads);
+      }
+    }
   }
 
   TEST_CASE("Runner: every view shows exactly the records through its position") {
@@ -718,6 +780,10 @@ TEST_SUITE("projections") {
           StatusCode::kInvalidArgument);
     CHECK(Runner::Create(
               {.store = store.get(), .source = &source, .batch_records_max = kBatchRecordsMax + 1})
+              .status()
+              .code() == StatusCode::kInvalidArgument);
+    CHECK(Runner::Create(
+              {.store = store.get(), .source = &source, .apply_threads = kApplyThreadsMax + 1})
               .status()
               .code() == StatusCode::kInvalidArgument);
     auto runner = NewRunner(*store, source);
