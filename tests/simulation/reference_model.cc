@@ -709,7 +709,10 @@ void ReferenceModel::Effects(const ledger::AllocateContribution& c, uint32_t dat
   ++e.remittance->lines;
   a.balance_fen += due;
   a.fen_days += due * CountedDays(a.interest_year, date);
-  a.paid_base[c.month] += c.contribution_base.value;
+  int64_t& paid = a.paid_base[c.month];
+  if (paid == 0) ++a.paid_months;
+  paid += c.contribution_base.value;
+  a.paid_base_total += c.contribution_base.value;
   if (e.remittance->kind == RemittanceKind::kRegular) a.paid_up_to_month = c.month;
   Log(JournalEntry{.kind = JournalKind::kAllocation,
                    .date = date,
@@ -838,7 +841,11 @@ void ReferenceModel::Effects(const ledger::ReverseRecord& c, uint32_t /*date*/,
     a.balance_fen -= amount;
     a.fen_days -= amount * CountedDays(a.interest_year, entry.date);
     // The month is short of the line's base again.
-    if ((a.paid_base[entry.month] -= entry.base_fen) == 0) a.paid_base.erase(entry.month);
+    a.paid_base_total -= entry.base_fen;
+    if ((a.paid_base[entry.month] -= entry.base_fen) == 0) {
+      a.paid_base.erase(entry.month);
+      --a.paid_months;
+    }
     e.suspense_fen += amount;
     // A line of a list still open reopens, and if it paid the account's latest regular month
     // the account steps back to pay it again. Once the list is completed nothing steps back

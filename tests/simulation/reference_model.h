@@ -138,8 +138,10 @@ struct ModelAccount {
   // (from month, base): the base in force from each month on, oldest first.
   std::vector<std::pair<uint32_t, int64_t>> base_history;
   // The base paid for each month with anything paid (regular and back-payment lines, net of
-  // reversals).
+  // reversals), and in sum: how many months, what base over them all.
   std::map<uint32_t, int64_t> paid_base;
+  int64_t paid_months = 0;
+  int64_t paid_base_total = 0;
   int64_t balance_fen = 0;
   uint32_t paid_up_to_month = 0;  // yyyymm of the last regular month paid
   int32_t interest_year = 0;      // the open (unsettled) interest year, named by its July

@@ -261,8 +261,8 @@ std::string CompareEmployer(uint64_t id, const ledger::State& state, const Refer
   return d.empty() ? "" : fmt::format("employer {}:{}", id, d.text());
 }
 
-// The months an account has paid, the ledger's runs against the model's months, in one walk
-// without allocating; the first month that differs, or nullopt.
+// The months an account has paid, the ledger's runs against the model's months, month by
+// month: the first that differs, or nullopt. O(months): for naming a difference the sums found.
 std::optional<std::string> PaidMonthsDiffer(const AccountState& real, const ModelAccount& want) {
   auto model = want.paid_base.begin();
   for (const ledger::PaidRun& run : real.paid_runs) {
@@ -282,13 +282,25 @@ std::optional<std::string> PaidMonthsDiffer(const AccountState& real, const Mode
   return std::nullopt;
 }
 
-// How much of an account to compare: everything after a command that names it (its paid
-// months only change then), all but the paid months in the periodic full comparison (they
-// would make it quadratic on long runs).
-enum class Depth : uint8_t { kWhole, kWithoutPaidMonths };
+// The months paid in sum — how many, what base over them — from the runs in O(runs), so that
+// every comparison can afford it; the month a line or a reversal changes is compared exactly.
+std::optional<std::string> PaidSumsDiffer(const AccountState& real, const ModelAccount& want) {
+  int64_t months = 0;
+  int64_t base = 0;
+  for (const ledger::PaidRun& run : real.paid_runs) {
+    const int64_t count = (run.to_month / 100 - run.from_month / 100) * 12 + (run.to_month % 100) -
+                          (run.from_month % 100) + 1;
+    months += count;
+    base += count * run.base.value;
+  }
+  if (months == want.paid_months && base == want.paid_base_total) return std::nullopt;
+  return PaidMonthsDiffer(real, want)
+      .value_or(fmt::format("months paid {} on {} in all, model {} on {}", months, base,
+                            want.paid_months, want.paid_base_total));
+}
 
 std::string CompareAccount(uint64_t id, const ledger::State& state, const ReferenceModel& model,
-                           const ledger::TrialBalance& book, Depth depth) {
+                           const ledger::TrialBalance& book) {
   const AccountState* real = state.account(ledger::AccountId{id});
   const ModelAccount* want = model.account(id);
   if (real == nullptr && want == nullptr) return "";
@@ -308,9 +320,7 @@ std::string CompareAccount(uint64_t id, const ledger::State& state, const Refere
   d.Field("balance", real->balance.value, want->balance_fen);
   d.Field("201 balance", book.Balance(GlAccount::kPersonalAccounts, id).value, -want->balance_fen);
   d.Field("paid up to", real->paid_up_to_month, want->paid_up_to_month);
-  if (depth == Depth::kWhole) {
-    if (const auto paid = PaidMonthsDiffer(*real, *want)) d.Note(*paid);
-  }
+  if (const auto paid = PaidSumsDiffer(*real, *want)) d.Note(*paid);
   if (!real->interest.has_value()) {
     d.Note("no interest accumulator");
   } else {
@@ -446,9 +456,35 @@ class Simulation {
       }
     }
     for (const uint64_t id : named.accounts) {
-      if (const std::string diff = CompareAccount(id, state_, model_, book_, Depth::kWhole);
-          !diff.empty()) {
+      if (const std::string diff = CompareAccount(id, state_, model_, book_); !diff.empty()) {
         Fail(diff);
+      }
+    }
+    // The month an accepted line (or the reversal of one) paid, exactly.
+    std::optional<std::pair<uint64_t, uint32_t>> line;
+    if (got_rejection.has_value()) {
+      // Nothing was paid.
+    } else if (const auto* allocate = std::get_if<ledger::AllocateContribution>(&command.body)) {
+      line = std::pair{allocate->account.value, allocate->month};
+    } else if (const auto* reversal = std::get_if<ledger::ReverseRecord>(&command.body);
+               reversal != nullptr && reversal->target != nullptr &&
+               reversal->target->original.has_value()) {
+      if (const auto* allocated =
+              std::get_if<ledger::ContributionAllocated>(&*reversal->target->original)) {
+        line = std::pair{allocated->account.value, allocated->month};
+      }
+    }
+    if (line.has_value()) {
+      const AccountState* real = state_.account(ledger::AccountId{line->first});
+      const ModelAccount* modelled = model_.account(line->first);
+      if (real != nullptr && modelled != nullptr) {
+        const auto paid = modelled->paid_base.find(line->second);
+        const int64_t model_paid = paid == modelled->paid_base.end() ? 0 : paid->second;
+        const int64_t ledger_paid = ledger::PaidBaseFor(*real, line->second).value;
+        if (ledger_paid != model_paid) {
+          Fail(fmt::format("account {}'s {}: paid base {} in the ledger, {} in the model",
+                           line->first, line->second, ledger_paid, model_paid));
+        }
       }
     }
   }
@@ -540,7 +576,7 @@ class Simulation {
       }
     }
     for (const auto& [id, account] : model_.accounts()) {
-      add(CompareAccount(id, state_, model_, book_, Depth::kWithoutPaidMonths));
+      add(CompareAccount(id, state_, model_, book_));
     }
     if (state_.employers.size() != model_.employers().size()) {
       add(fmt::format("{} employers in the ledger, {} in the model", state_.employers.size(),
