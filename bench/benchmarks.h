@@ -13,6 +13,7 @@ int RunIngest(const Flags& flags);
 int RunPublish(const Flags& flags);
 int RunHttpIngest(const Flags& flags);
 int RunQuery(const Flags& flags);
+int RunLag(const Flags& flags);
 
 // The foundation's baseline: plain RocksDB, one Put per ~500-byte event, 1 000 per synced
 // WriteBatch, `threads` writers. Returns events per second.

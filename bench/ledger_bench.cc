@@ -33,6 +33,10 @@ constexpr Benchmark kBenchmarks[] = {
      "requests, vs the same commands straight into the sequencer (--employers "
      "--accounts-per-employer --batch --connections --io-threads --runs)",
      hpf::bench::RunHttpIngest},
+    {"lag",
+     "commit-to-projected lag at a steady offered rate, every read model following the log, vs "
+     "a bare log tailer (--rate --employers --accounts-per-employer --runs)",
+     hpf::bench::RunLag},
     {"query",
      "account lookups over keep-alive loopback HTTP at a fixed offered rate and at max rate, "
      "vs the same lookups on a ReadView (--employers --accounts-per-employer --connections "
