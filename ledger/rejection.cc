@@ -25,6 +25,10 @@ std::string_view RejectionCode(Rejection rejection) {
       return "id_must_not_be_zero";
     case Rejection::kCodeInvalid:
       return "code_invalid";
+    case Rejection::kAtomicListAborted:
+      return "atomic_list_aborted";
+    case Rejection::kAtomicListTooLarge:
+      return "atomic_list_too_large";
     case Rejection::kEmployerAlreadyRegistered:
       return "employer_already_registered";
     case Rejection::kEmployerNotFound:

@@ -27,6 +27,9 @@ enum class Rejection : uint16_t {
   kPeriodInvalid = 108,          // from month after to month
   kIdMustNotBeZero = 109,        // entity ids start at 1 (0 is a field left out)
   kCodeInvalid = 110,            // a coded field (a kind, a reason) holds none of its codes
+  kAtomicListAborted = 111,      // another command of its all-or-none list was not accepted
+                                 // (sequencer); the message names that command's index
+  kAtomicListTooLarge = 112,     // an all-or-none list's records exceed one append (sequencer)
 
   // --- employers (200s) ---
   kEmployerAlreadyRegistered = 201,

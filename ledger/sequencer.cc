@@ -79,6 +79,7 @@ struct Submission {
   std::vector<Slot> slots;
   size_t next = 0;  // the next command to decide
   uint64_t wait_for = 0;
+  bool all_or_none = false;  // Atomicity::kAllOrNone: decided by DecideAtomic()
   // The log's answers for the keys, fetched together (Impl::PrefetchKeys), valid for one
   // epoch.
   std::vector<std::optional<events::EventLog::KeyHit>> log_hits;
@@ -111,6 +112,11 @@ struct Group {
   std::vector<std::string> keys;                     // idempotency keys it put in flight
   Touched touched;
   PolicyInForce policy;  // version 0 unless the group changes the policy: then the last one
+#ifndef NDEBUG
+  // An all-or-none list's side group: the postings of its facts, for the trial balance once
+  // the list is merged.
+  std::vector<Posting> unposted;
+#endif
 };
 
 struct InflightKey {
@@ -281,6 +287,9 @@ struct Sequencer::Impl {
   Status failed;                 // the first failure; OK while none
   uint64_t failed_seq = 0;       // the group that failed first
   bool failure_answered = false;
+  // The all-or-none list at the front of the intake did not fit beside the group being
+  // built: nothing more joins that group, which is sent as soon as the pipeline has room.
+  bool list_waits_for_group = false;
 
   // The book decisions use: the one the log recorded last (once the genesis is decided, always).
   const PolicyBook& Book() const {
@@ -357,7 +366,8 @@ struct Sequencer::Impl {
            (building->cells.empty() || !failed.ok());
   }
   bool CanDecide() const {
-    return !failed.ok() || building->batch.record_count() < group_records_max;
+    return !failed.ok() || (building->batch.record_count() < group_records_max &&
+                            !(list_waits_for_group && !building->cells.empty()));
   }
   bool CanSend() const {
     return failed.ok() && !building->cells.empty() && in_flight.size() < groups_in_flight_max;
@@ -401,6 +411,24 @@ struct Sequencer::Impl {
     PrefetchKeys();
     while (!intake.empty()) {
       Submission& submission = *intake.front();
+      if (submission.all_or_none && submission.next == 0) {
+        // Never sent in parts: the list joins the group being built whole, or waits for the
+        // next one (DecideAtomic).
+        if (!CanDecide()) {
+          if (!CanSend()) break;
+          Send();
+        }
+        if (!DecideAtomic(submission)) {
+          list_waits_for_group = true;
+          if (!CanSend()) break;  // decided again on the next group
+          Send();
+          const bool fitted = DecideAtomic(submission);
+          HPF_ASSERT(fitted);  // an empty group holds any list Accept() did not refuse
+        }
+        list_waits_for_group = false;
+        submission.next = submission.commands.size();
+        decided += submission.commands.size();
+      }
       while (submission.next < submission.commands.size()) {
         if (!CanDecide()) {
           if (!CanSend()) break;  // the pipeline is full: wait for a completion
@@ -410,7 +438,7 @@ struct Sequencer::Impl {
         const bool prefetched =
             submission.log_hits_epoch == prefetch_epoch && submission.log_hits_valid[i];
         Decide1(submission.commands[i], submission.slots[i],
-                prefetched ? &submission.log_hits[i] : nullptr);
+                prefetched ? &submission.log_hits[i] : nullptr, *building, nullptr);
         ++submission.next;
         ++decided;
       }
@@ -432,9 +460,105 @@ struct Sequencer::Impl {
     AnswerReady();
   }
 
-  // `log_hit`: the log's answer for the key from PrefetchKeys(), if it has one.
+  // Decides an all-or-none list (sequencer.h) as one unit, in order, into a side group. If
+  // every command is accepted or a duplicate, the side group joins the group being built and
+  // the list's records are appended in one AppendBatch at consecutive positions. Otherwise the
+  // per-command backups are restored in reverse order, the list's keys leave inflight_keys,
+  // and the command that stopped it keeps its own answer while every other one is answered
+  // kAtomicListAborted (or, after a failure, CommandFailed): nothing was appended. Returns
+  // false, with nothing changed and nothing answered, if the list's records do not fit beside
+  // the group being built: that group must be sent first (Send() writes the entities it
+  // touched as they are, so a list must never be decided on top of a group not yet sent that
+  // it may not join).
+  bool DecideAtomic(Submission& submission) {
+    const size_t count = submission.commands.size();
+    if (count > events::kBatchRecordsMax) {
+      for (Slot& slot : submission.slots) {
+        slot = Slot{.decided_in = building->seq};
+        slot.result = Reject(Rejection::kAtomicListTooLarge,
+                             fmt::format("the all-or-none list has {} commands, each of at least "
+                                         "one record, and one append holds at most {} records; "
+                                         "submit it in smaller parts",
+                                         count, events::kBatchRecordsMax));
+      }
+      return true;
+    }
+    Group side;
+    side.seq = building->seq;
+    std::vector<Backup> backups;
+    std::optional<size_t> stopped;  // the command that was neither accepted nor a duplicate
+    for (size_t i = 0; i < count && !stopped.has_value(); ++i) {
+      Slot& slot = submission.slots[i];
+      slot = Slot{};
+      const bool prefetched =
+          submission.log_hits_epoch == prefetch_epoch && submission.log_hits_valid[i];
+      Decide1(submission.commands[i], slot, prefetched ? &submission.log_hits[i] : nullptr, side,
+              &backups);
+      if (slot.result.has_value() && (std::holds_alternative<CommandRejected>(*slot.result) ||
+                                      std::holds_alternative<CommandFailed>(*slot.result))) {
+        stopped = i;
+      }
+    }
+    const bool fits =
+        building->cells.empty() ||
+        building->batch.record_count() + side.batch.record_count() <= events::kBatchRecordsMax;
+    if (stopped.has_value() || !fits) {
+      for (size_t k = backups.size(); k-- > 0;) backups[k].Restore(state);
+      for (const std::string& key : side.keys) inflight_keys.erase(key);
+    }
+    if (!fits && !stopped.has_value()) {
+      for (Slot& slot : submission.slots) slot = Slot{};
+      return false;
+    }
+    if (stopped.has_value()) {
+      const size_t failed_at = *stopped;
+      const CommandResult& cause = *submission.slots[failed_at].result;
+      for (size_t i = 0; i < count; ++i) {
+        if (i == failed_at) continue;
+        Slot& slot = submission.slots[i];
+        slot = Slot{.decided_in = building->seq};
+        if (const auto* failure = std::get_if<CommandFailed>(&cause)) {
+          slot.result = CommandFailed{
+              Status(failure->status.code(),
+                     fmt::format("command {} of the all-or-none list failed ({}); nothing of "
+                                 "the list was appended",
+                                 failed_at, failure->status.message()))};
+        } else {
+          const RejectionDetail& detail = std::get<CommandRejected>(cause).detail;
+          slot.result = Reject(Rejection::kAtomicListAborted,
+                               fmt::format("command {} of the all-or-none list was rejected "
+                                           "({}); nothing of the list was appended",
+                                           failed_at, RejectionCode(detail.rejection)));
+        }
+      }
+      return true;
+    }
+    for (size_t c = 0; c < side.batch.command_count(); ++c) {
+      const size_t first = side.batch.command_first_record(c);
+      std::vector<std::span<const uint8_t>> records;
+      for (size_t r = 0; r < side.batch.command_record_count(c); ++r) {
+        records.push_back(side.batch.record(first + r));
+      }
+      const Status added = building->batch.AddCommand(records);
+      HPF_ASSERT(added.ok());  // the side batch took the same records, and they fit
+    }
+    building->cells.insert(building->cells.end(), side.cells.begin(), side.cells.end());
+    building->keys.insert(building->keys.end(), side.keys.begin(), side.keys.end());
+    building->touched.Merge(side.touched);
+    if (side.policy.version != 0) building->policy = side.policy;
+#ifndef NDEBUG
+    book.Post(side.unposted);
+#endif
+    if (!side.cells.empty()) last_nonempty = building->seq;
+    return true;
+  }
+
+  // `log_hit`: the log's answer for the key from PrefetchKeys(), if it has one. An accepted
+  // command's records go to `into` (the group being built, or an all-or-none list's side
+  // group); with `backups`, the accepted command's Backup is kept there.
   void Decide1(const Command& command, Slot& slot,
-               const std::optional<events::EventLog::KeyHit>* log_hit) {
+               const std::optional<events::EventLog::KeyHit>* log_hit, Group& into,
+               std::vector<Backup>* backups) {
     slot.decided_in = building->seq;
     if (!failed.ok()) {
       slot.result = CommandFailed{failed};
@@ -500,7 +624,7 @@ struct Sequencer::Impl {
       slot.result = CommandRejected{std::move(*decision.rejection)};
       return;
     }
-    Accept(decided, hash, decision.facts, slot);
+    Accept(decided, hash, decision.facts, slot, into, backups);
   }
 
   // The committed record at `position` as a reversal sees it; null if there is none (0, or
@@ -561,15 +685,27 @@ struct Sequencer::Impl {
   }
 
   // Applies the facts, encodes them with their streams' versions after each, and adds them to
-  // the group. Should the batch refuse the records (a field Decide() did not bound), the
-  // entities are put back as they were and the command fails alone.
+  // `into`. Should the batch refuse the records (a field Decide() did not bound), the
+  // entities are put back as they were and the command fails alone. Only a side group can
+  // run out of room (the group being built closes kCommandRecordsMax below the batch's
+  // bound): the command is then rejected kAtomicListTooLarge, nothing changed.
   void Accept(const Command& command, const events::Digest& hash, const std::vector<Fact>& facts,
-              Slot& slot) {
+              Slot& slot, Group& into, std::vector<Backup>* backups) {
     HPF_ASSERT(!facts.empty());
     HPF_ASSERT(facts.size() <= events::kCommandRecordsMax);
+    if (into.batch.record_count() + facts.size() > events::kBatchRecordsMax) {
+      HPF_ASSERT(&into != building.get());
+      slot.result =
+          Reject(Rejection::kAtomicListTooLarge,
+                 fmt::format("the all-or-none list's records would exceed {}, the most "
+                             "one append holds: {} before this command, which adds {}; "
+                             "submit the list in smaller parts",
+                             events::kBatchRecordsMax, into.batch.record_count(), facts.size()));
+      return;
+    }
     Touched touched;
     for (const Fact& fact : facts) Touch(fact, touched);
-    const Backup backup(state, touched);
+    Backup backup(state, touched);
     const auto date = Date::FromYyyymmdd(command.header.effective_date);
     HPF_ASSERT(date.has_value());  // Decide() accepted it
     const auto parts = static_cast<uint16_t>(facts.size());
@@ -593,8 +729,8 @@ struct Sequencer::Impl {
         records.emplace_back(reinterpret_cast<const uint8_t*>(copies.back().data()), bytes.size());
       }
     }
-    const Status added = facts.size() == 1 ? building->batch.AddRecord(records[0])
-                                           : building->batch.AddCommand(records);
+    const Status added =
+        facts.size() == 1 ? into.batch.AddRecord(records[0]) : into.batch.AddCommand(records);
     if (!added.ok()) {
       backup.Restore(state);
       slot.result = CommandFailed{InternalError(
@@ -606,19 +742,24 @@ struct Sequencer::Impl {
     for (const Fact& fact : facts) {
       const std::vector<Posting> postings = PostingsOf(fact);
       HPF_DEBUG_ASSERT(Balanced(postings));
-      book.Post(postings);
+      if (&into == building.get()) {
+        book.Post(postings);
+      } else {
+        into.unposted.insert(into.unposted.end(), postings.begin(), postings.end());
+      }
     }
 #endif
-    building->touched.Merge(touched);
-    if (touched.policy) building->policy = state.policy;
+    into.touched.Merge(touched);
+    if (touched.policy) into.policy = state.policy;
     auto cell = std::make_shared<PositionCell>();
-    building->cells.push_back(cell);
+    into.cells.push_back(cell);
     slot.cell = cell;
     const std::string& key = command.header.idempotency_key;
     HPF_ASSERT(!key.empty());  // Decide() rejects a command without one
     inflight_keys.emplace(key, InflightKey{hash, cell});
-    building->keys.push_back(key);
-    last_nonempty = building->seq;
+    into.keys.push_back(key);
+    if (backups != nullptr) backups->push_back(std::move(backup));
+    if (&into == building.get()) last_nonempty = building->seq;
   }
 
   // ------------------------------------------------------------------ appending
@@ -879,7 +1020,13 @@ Sequencer::~Sequencer() {
 }
 
 std::future<std::vector<CommandResult>> Sequencer::Submit(std::vector<Command> commands) {
+  return Submit(std::move(commands), SubmitOptions{});
+}
+
+std::future<std::vector<CommandResult>> Sequencer::Submit(std::vector<Command> commands,
+                                                          SubmitOptions options) {
   auto submission = std::make_unique<Submission>();
+  submission->all_or_none = options.atomicity == Atomicity::kAllOrNone;
   auto future = submission->done.get_future();
   const size_t count = commands.size();
   if (count == 0) {

@@ -20,6 +20,22 @@
 //      Should the batch refuse the records (a field Decide() left unbounded makes one too
 //      large), the entities the facts touched are restored and the command alone is
 //      CommandFailed with kInternal.
+// All or none. A list submitted with Atomicity::kAllOrNone is decided in order as one unit:
+// its records are gathered apart and join the group being built only if every command is
+// accepted or a duplicate (a duplicate changes nothing, so it does not stop the list); the
+// list's records are then one AppendBatch's consecutive positions, in one group, durable
+// together. If any command is rejected — an idempotency conflict included, it is a
+// rejection — or fails, the entities the list's earlier commands changed are restored, their
+// keys are forgotten, and nothing of the list is appended: that command keeps its own answer,
+// every other command of the list is answered Rejection::kAtomicListAborted naming its index
+// (CommandFailed with its code when it failed: resubmit). A group is never sent in the
+// middle of a list: if its records do not fit beside the group being built, that group is
+// sent first and the list decided again on an empty one. A list whose records exceed
+// events::kBatchRecordsMax (one AppendBatch) is refused: the command that would pass the
+// bound, or every command if the list has more commands than that, is
+// Rejection::kAtomicListTooLarge. An all-or-none list is thus limited by the records one
+// append holds, not by group_records_max, which it may pass.
+//
 // Everything decided while the log is busy forms the next group: ONE AppendBatch carrying the
 // records of its accepted commands and, as its state delta, the stored form
 // (internal/state_codec.h) of every employer, account and reversed position they changed —
@@ -91,6 +107,17 @@ inline constexpr size_t kSequencerQueuedCommandsMax = 1 << 20;
 inline constexpr std::string_view kGenesisIdempotencyKey = "policy/genesis";
 inline constexpr std::string_view kSystemActor = "system";
 
+// How the commands of one Submit() are decided: each on its own, or all or none (see the
+// file comment).
+enum class Atomicity : uint8_t {
+  kEachOnItsOwn,
+  kAllOrNone,
+};
+
+struct SubmitOptions {
+  Atomicity atomicity = Atomicity::kEachOnItsOwn;
+};
+
 struct SequencerOptions {
   events::EventLog* log = nullptr;  // required; see the file comment
   // Required: the initial policy, recorded as the genesis on a store without one; ignored
@@ -147,6 +174,11 @@ class Sequencer {
   // (unless none does). After Close() every command is answered CommandFailed (kUnavailable)
   // at once; after a failure, CommandFailed with the failure's code.
   std::future<std::vector<CommandResult>> Submit(std::vector<Command> commands);
+  // The same, with the list decided as `options` says: with Atomicity::kAllOrNone, either
+  // every command is accepted or a duplicate, or nothing of the list is appended (see the
+  // file comment).
+  std::future<std::vector<CommandResult>> Submit(std::vector<Command> commands,
+                                                 SubmitOptions options);
 
   // Decides and appends everything already queued, waits until it is durable and answered,
   // stops the threads. Returns the failure that stopped the sequencer, if one did. Idempotent.

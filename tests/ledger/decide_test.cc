@@ -1268,7 +1268,9 @@ TEST_SUITE("ledger") {
       return;
     }
     // Rules the sequencer applies before Decide(), tested in sequencer_test.cc.
-    const std::set<Rejection> sequencer_rules = {Rejection::kIdempotencyConflict};
+    const std::set<Rejection> sequencer_rules = {Rejection::kIdempotencyConflict,
+                                                 Rejection::kAtomicListAborted,
+                                                 Rejection::kAtomicListTooLarge};
     for (uint16_t value = 0; value < 1000; ++value) {
       const auto rejection = static_cast<Rejection>(value);
       if (RejectionCode(rejection) == "unknown" || sequencer_rules.contains(rejection)) continue;

@@ -74,6 +74,10 @@ std::vector<CommandResult> Run(Sequencer& sequencer, std::vector<Command> comman
   return sequencer.Submit(std::move(commands)).get();
 }
 
+std::vector<CommandResult> RunAllOrNone(Sequencer& sequencer, std::vector<Command> commands) {
+  return sequencer.Submit(std::move(commands), {.atomicity = Atomicity::kAllOrNone}).get();
+}
+
 CommandResult Run1(Sequencer& sequencer, Command command) {
   std::vector<Command> one;
   one.push_back(std::move(command));
@@ -674,6 +678,215 @@ TEST_SUITE("ledger") {
     CHECK(log->head().position.value == 0);
     // The store is still new: a sequencer with a recordable policy begins it.
     CHECK(OpenSequencer(*log)->policy_version() == 1);
+  }
+
+  TEST_CASE("Sequencer: an all-or-none list with a rejection appends nothing, changes nothing") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    auto sequencer = OpenSequencer(*log);
+    Accepted(Run1(*sequencer, Cmd("a", 20220701, Register(kAcme))));
+    Accepted(Run1(*sequencer, Cmd("b", 20220701, Open(kBob, kAcme))));
+    const uint64_t head = log->head().position.value;
+    const auto stored_before = Stored(sequencer->SnapshotForTesting());
+    const uint64_t batches_before = log->stats().batches;
+    // Each accepted command changes the state before the rejection: a new account, the
+    // policy (which re-rates Bob), Acme's suspense; the fourth is rejected.
+    const auto results = RunAllOrNone(
+        *sequencer, {Cmd("l1", 20220701, Open(kAlice, kAcme)),
+                     Cmd("l2", 20220907, ChangeTo(Raised(), 20230101)),
+                     Cmd("l3", 20220715, RecordBankReceipt{kAcme, "ICBC", "ICBC-9", Fen{500}, 1}),
+                     Cmd("l4", 20220701, Open(kBob, kAcme)),  // already open
+                     Cmd("l5", 20220701, Register(kBeta))});
+    REQUIRE(results.size() == 5);
+    CHECK(Rejected(results[3]).rejection == Rejection::kAccountAlreadyOpen);
+    for (const size_t i : {size_t{0}, size_t{1}, size_t{2}, size_t{4}}) {
+      CAPTURE(i);
+      const RejectionDetail aborted = Rejected(results[i]);
+      CHECK(aborted.rejection == Rejection::kAtomicListAborted);
+      CHECK(RejectionCode(aborted.rejection) == "atomic_list_aborted");
+      CHECK(aborted.message ==
+            "command 3 of the all-or-none list was rejected (account_already_open); nothing of "
+            "the list was appended");
+    }
+    CHECK(log->head().position.value == head);
+    CHECK(log->stats().batches == batches_before);
+    CHECK(Stored(sequencer->SnapshotForTesting()) == stored_before);
+    CHECK(sequencer->policy_version() == 1);
+    // Later commands see the old state, and the list's keys are free again.
+    CHECK(sequencer->SnapshotForTesting().employer(kAcme)->suspense == Fen{0});
+    CHECK(sequencer->SnapshotForTesting().policy.version == 1);
+    CHECK(Accepted(Run1(*sequencer, Cmd("l1", 20220701, Open(kAlice, kAcme)))) == head + 1);
+    // An idempotency conflict inside the list is a rejection too: it aborts the list.
+    const auto conflict = RunAllOrNone(*sequencer, {Cmd("c1", 20220701, Register(kBeta)),
+                                                    Cmd("c1", 20220701, Open(kDave, kAcme))});
+    CHECK(Rejected(conflict[1]).rejection == Rejection::kIdempotencyConflict);
+    CHECK(Rejected(conflict[0]).message ==
+          "command 1 of the all-or-none list was rejected (idempotency_conflict); nothing of the "
+          "list was appended");
+    CHECK(sequencer->SnapshotForTesting().employer(kBeta) == nullptr);
+    CHECK(Accepted(Run1(*sequencer, Cmd("l5", 20220701, Register(kBeta)))) == head + 2);
+    CHECK(sequencer->Close().ok());
+    auto report = events::VerifyLog(*log, {});
+    REQUIRE(report.has_value());
+    CHECK_MESSAGE(report->ok(), report->detail);
+  }
+
+  TEST_CASE("Sequencer: an accepted all-or-none list is one batch at consecutive positions") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    // One record per group: each ordinary command is a group of its own.
+    auto sequencer = OpenSequencer(*log, /*group_records_max=*/1);
+    const Command acme = Cmd("a", 20220701, Register(kAcme));
+    CHECK(Accepted(Run1(*sequencer, acme)) == 2);
+    const uint64_t batches_before = log->stats().batches;
+    const Command beta = Cmd("b", 20220701, Register(kBeta));
+    const auto results =
+        RunAllOrNone(*sequencer, {beta, Cmd("c", 20220701, Open(kAlice, kAcme)),
+                                  beta,  // a duplicate inside the list: it changes nothing
+                                  acme,  // a duplicate of a command in the log
+                                  Cmd("d", 20220701, Open(kCarol, kBeta)),
+                                  Cmd("e", 20230630, SettleInterest{2022, {kAlice, kCarol}})});
+    REQUIRE(results.size() == 6);
+    CHECK(Accepted(results[0]) == 3);
+    CHECK(Accepted(results[1]) == 4);
+    CHECK(Duplicate(results[2]) == 3);
+    CHECK(Duplicate(results[3]) == 2);
+    CHECK(Accepted(results[4]) == 5);
+    CHECK(Accepted(results[5]) == 6);  // two records: 6 and 7
+    CHECK(log->head().position.value == 7);
+    CHECK(log->stats().batches == batches_before + 1);
+    // The stored state matches: a reopened sequencer decides on it.
+    CHECK(sequencer->Close().ok());
+    const State state = [&] {
+      auto reopened = OpenSequencer(*log);
+      return reopened->SnapshotForTesting();
+    }();
+    CHECK(state.account(kCarol) != nullptr);
+    CHECK(state.employer(kBeta) != nullptr);
+    auto report = events::VerifyLog(*log, {});
+    REQUIRE(report.has_value());
+    CHECK_MESSAGE(report->ok(), report->detail);
+  }
+
+  TEST_CASE("Sequencer: all-or-none lists interleave with ordinary submissions from threads") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    auto sequencer = OpenSequencer(*log, /*group_records_max=*/2, /*groups_in_flight_max=*/2);
+    Accepted(Run1(*sequencer, Cmd("acme", 20220701, Register(kAcme))));
+    constexpr int kThreads = 4;
+    constexpr int kSubmissions = 30;
+    std::vector<std::vector<uint64_t>> positions(kThreads);
+    std::vector<int> aborted(kThreads, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        auto& mine = positions[static_cast<size_t>(t)];
+        for (int s = 0; s < kSubmissions; ++s) {
+          const auto id = static_cast<uint64_t>(10'000 + t * 1'000 + s * 3);
+          const std::string key = "t" + std::to_string(t) + "-" + std::to_string(s);
+          std::vector<Command> commands;
+          for (uint64_t k = 0; k < 3; ++k) {
+            commands.push_back(
+                Cmd(key + "-" + std::to_string(k), 20220701, Open(AccountId{id + k}, kAcme)));
+          }
+          if (s % 3 == 0) {  // ordinary: each on its own
+            for (const CommandResult& result : Run(*sequencer, std::move(commands))) {
+              mine.push_back(Accepted(result));
+            }
+            continue;
+          }
+          // Every fifth list opens an account twice: the whole list is aborted.
+          if (s % 5 == 0) commands[2].body = Open(AccountId{id}, kAcme);
+          const auto results = RunAllOrNone(*sequencer, std::move(commands));
+          if (s % 5 == 0) {
+            CHECK(Rejected(results[2]).rejection == Rejection::kAccountAlreadyOpen);
+            CHECK(Rejected(results[0]).rejection == Rejection::kAtomicListAborted);
+            ++aborted[static_cast<size_t>(t)];
+            continue;
+          }
+          const uint64_t first = Accepted(results[0]);
+          CHECK(Accepted(results[1]) == first + 1);
+          CHECK(Accepted(results[2]) == first + 2);
+          mine.insert(mine.end(), {first, first + 1, first + 2});
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    std::vector<uint64_t> all{1, 2};  // the genesis policy, then acme
+    for (const auto& mine : positions) all.insert(all.end(), mine.begin(), mine.end());
+    std::sort(all.begin(), all.end());
+    for (size_t i = 0; i < all.size(); ++i) CHECK(all[i] == i + 1);
+    CHECK(log->head().position.value == all.size());
+    CHECK(aborted[0] > 0);
+    // No account of an aborted list exists.
+    const State state = sequencer->SnapshotForTesting();
+    for (int t = 0; t < kThreads; ++t) {
+      for (int s = 0; s < kSubmissions; s += 5) {
+        if (s % 3 == 0) continue;  // ordinary
+        const auto id = static_cast<uint64_t>(10'000 + t * 1'000 + s * 3);
+        CHECK(state.account(AccountId{id}) == nullptr);
+      }
+    }
+    CHECK(sequencer->Close().ok());
+  }
+
+  TEST_CASE("Sequencer: an all-or-none list beyond one append's records is refused whole") {
+    testing::TempDir dir;
+    auto log = OpenLog(dir);
+    auto sequencer = OpenSequencer(*log, /*group_records_max=*/0, /*groups_in_flight_max=*/1);
+    Accepted(Run1(*sequencer, Cmd("a", 20220701, Register(kAcme))));
+    Accepted(Run1(*sequencer, Cmd("b", 20220701, Open(kAlice, kAcme))));
+    Accepted(Run1(*sequencer, Cmd("c", 20220701, Open(kBob, kAcme))));
+    // `registers` one-record commands, then a settlement of two accounts (two records).
+    auto list = [](size_t registers) {
+      std::vector<Command> commands;
+      commands.reserve(registers + 1);
+      for (size_t i = 0; i < registers; ++i) {
+        commands.push_back(Cmd("r" + std::to_string(i), 20220701, Register(EmployerId{100 + i})));
+      }
+      commands.push_back(Cmd("s", 20230630, SettleInterest{2022, {kAlice, kBob}}));
+      return commands;
+    };
+    const uint64_t head = log->head().position.value;
+    const auto stored_before = Stored(sequencer->SnapshotForTesting());
+    // 65 536 commands, 65 537 records: the settlement passes the bound.
+    auto results = RunAllOrNone(*sequencer, list(events::kBatchRecordsMax - 1));
+    REQUIRE(results.size() == events::kBatchRecordsMax);
+    const RejectionDetail too_large = Rejected(results.back());
+    CHECK(too_large.rejection == Rejection::kAtomicListTooLarge);
+    CHECK(too_large.message ==
+          "the all-or-none list's records would exceed 65536, the most one append holds: "
+          "65535 before this command, which adds 2; submit the list in smaller parts");
+    CHECK(Rejected(results[0]).message ==
+          "command 65535 of the all-or-none list was rejected (atomic_list_too_large); nothing "
+          "of the list was appended");
+    CHECK(log->head().position.value == head);
+    CHECK(Stored(sequencer->SnapshotForTesting()) == stored_before);
+    // More commands than one append holds records: refused before any is decided.
+    results = RunAllOrNone(*sequencer, list(events::kBatchRecordsMax));
+    REQUIRE(results.size() == events::kBatchRecordsMax + 1);
+    for (const size_t i : {size_t{0}, events::kBatchRecordsMax}) {
+      CHECK(Rejected(results[i]).rejection == Rejection::kAtomicListTooLarge);
+    }
+    CHECK(Rejected(results[0]).message ==
+          "the all-or-none list has 65537 commands, each of at least one record, and one append "
+          "holds at most 65536 records; submit it in smaller parts");
+    CHECK(log->head().position.value == head);
+    // Exactly one append's worth is accepted, whole, even right behind ordinary commands: the
+    // second is usually decided while the first is in the log (one group at a time), and
+    // cannot share the list's group: it is sent first, and the list decided again.
+    std::vector<Command> whole = list(events::kBatchRecordsMax - 2);
+    auto first_ordinary = sequencer->Submit({Cmd("d", 20220701, Open(kCarol, kAcme))});
+    auto second_ordinary = sequencer->Submit({Cmd("e", 20220701, Open(kDave, kAcme))});
+    auto atomic = sequencer->Submit(std::move(whole), {.atomicity = Atomicity::kAllOrNone});
+    CHECK(Accepted(first_ordinary.get().at(0)) == head + 1);
+    CHECK(Accepted(second_ordinary.get().at(0)) == head + 2);
+    results = atomic.get();
+    const uint64_t first = Accepted(results[0]);
+    CHECK(first == head + 3);
+    CHECK(Accepted(results.back()) == first + events::kBatchRecordsMax - 2);
+    CHECK(log->head().position.value == first + events::kBatchRecordsMax - 1);
+    CHECK(sequencer->Close().ok());
   }
 
   TEST_CASE("Sequencer: after a failed append every command fails until reopened") {
