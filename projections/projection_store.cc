@@ -312,6 +312,7 @@ struct ProjectionStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::atomic<uint64_t> commits{0};
   std::atomic<uint64_t> commit_bytes{0};
+  std::atomic<uint64_t> commit_entries{0};
   std::atomic<uint64_t> commit_micros{0};
   // Unlogged commits completed (counted after the write) and how many of them a flush has made
   // durable: a flush covers every write completed before it starts.
@@ -491,6 +492,7 @@ Status ProjectionStore::Commit(Batch& batch, WalUse wal) {
   write.sync = impl_->sync == StoreSync::kSync && wal == WalUse::kLogged;
   write.disableWAL = wal == WalUse::kUnlogged;
   const size_t bytes = batch.bytes();
+  const uint64_t entries = batch.impl_->batch.Count();
   const rocksdb::Status written = impl_->db->Write(write, &batch.impl_->batch);
   batch.Clear();
   HPF_RETURN_IF_ERROR(FromRocksDb(written, "committing a projection batch"));
@@ -504,6 +506,7 @@ Status ProjectionStore::Commit(Batch& batch, WalUse wal) {
   }
   impl_->commits.fetch_add(1, std::memory_order_relaxed);
   impl_->commit_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  impl_->commit_entries.fetch_add(entries, std::memory_order_relaxed);
   impl_->commit_micros.fetch_add(
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::steady_clock::now() - start)
@@ -530,6 +533,7 @@ Status ProjectionStore::FlushUnlogged() {
 ProjectionStoreStats ProjectionStore::stats() const {
   return {.commits = impl_->commits.load(std::memory_order_relaxed),
           .commit_bytes = impl_->commit_bytes.load(std::memory_order_relaxed),
+          .commit_entries = impl_->commit_entries.load(std::memory_order_relaxed),
           .commit_micros = impl_->commit_micros.load(std::memory_order_relaxed),
           .unlogged_commits = impl_->unlogged_commits.load(std::memory_order_relaxed),
           .unlogged_flushes = impl_->unlogged_flushes.load(std::memory_order_relaxed)};

@@ -89,7 +89,8 @@ struct ProjectionStoreOptions {
 struct ProjectionStoreStats {
   uint64_t commits = 0;
   uint64_t commit_bytes = 0;
-  uint64_t commit_micros = 0;  // time spent in RocksDB writes
+  uint64_t commit_entries = 0;  // puts and deletes
+  uint64_t commit_micros = 0;   // time spent in RocksDB writes
   uint64_t unlogged_commits = 0;
   uint64_t unlogged_flushes = 0;  // flushes FlushUnlogged() made
 };
