@@ -207,9 +207,6 @@ TEST_SUITE("ledgerd") {
     const auto bad_bool = stack.Post("/v1/commands?atomic=yes", good, kAdminToken);
     CHECK(bad_bool.status == 400);
     CHECK(ErrorCode(bad_bool) == "invalid_query_parameter");
-    const auto atomic = stack.Post("/v1/commands?atomic=true", good, kAdminToken);
-    CHECK(atomic.status == 501);
-    CHECK(ErrorCode(atomic) == "atomic_unavailable");
     CHECK(stack.head() == head);
     // The server kept serving through all of it.
     const auto accepted = stack.Post("/v1/commands", good, kAdminToken);
@@ -240,6 +237,58 @@ TEST_SUITE("ledgerd") {
     CHECK(testing::JsonField(response.body, "rejected") == "2");
     const std::string metrics = stack.Get("/metrics", "").body;
     CHECK(metrics.find("hpf_rejections_total{code=\"employer_not_found\"} 1") != std::string::npos);
+  }
+
+  TEST_CASE("POST /v1/commands?atomic=true: all or none") {
+    LedgerdStack stack;
+    stack.Apply({MakeCommand("e1", 20230701, testing::SampleEmployer(EmployerId{1}))});
+    const uint64_t head = stack.head();
+    auto receipt = [](std::string key, uint64_t employer) {
+      return MakeCommand(std::move(key), 20230715,
+                         ledger::RecordBankReceipt{EmployerId{employer}, "ICBC", "A", Fen{500}, 1});
+    };
+    // The middle command is rejected: nothing is written, the others say why.
+    const auto aborted = stack.Post(
+        "/v1/commands?atomic=true",
+        testing::CommandsJson({receipt("a-1", 1), receipt("a-2", 99), receipt("a-3", 1)}),
+        kOperatorToken);
+    CHECK(aborted.status == 200);
+    {
+      const json::array& results = Results(aborted);
+      REQUIRE(results.size() == 3);
+      CHECK(results[1].at("status").as_string() == "rejected");
+      CHECK(results[1].at("code").as_string() == "employer_not_found");
+      for (const size_t i : {size_t{0}, size_t{2}}) {
+        CAPTURE(i);
+        CHECK(results[i].at("status").as_string() == "rejected");
+        CHECK(results[i].at("code").as_string() == "atomic_list_aborted");
+        CHECK(results[i].at("message").as_string() ==
+              "command 1 of the all-or-none list was rejected (employer_not_found); nothing of "
+              "the list was appended");
+      }
+    }
+    CHECK(testing::JsonField(aborted.body, "rejected") == "3");
+    CHECK(stack.head() == head);
+    // Without the bad command: all appended, at consecutive positions.
+    const std::string good = testing::CommandsJson({receipt("a-1", 1), receipt("a-3", 1)});
+    const auto accepted = stack.Post("/v1/commands?atomic=true", good, kOperatorToken);
+    CHECK(accepted.status == 200);
+    {
+      const json::array& results = Results(accepted);
+      REQUIRE(results.size() == 2);
+      CHECK(results[0].at("status").as_string() == "accepted");
+      CHECK(results[0].at("position").as_int64() == static_cast<int64_t>(head + 1));
+      CHECK(results[1].at("position").as_int64() == static_cast<int64_t>(head + 2));
+    }
+    CHECK(stack.head() == head + 2);
+    // A retry of an accepted list is all duplicates, and still all or none.
+    const auto retry = stack.Post("/v1/commands?atomic=true", good, kOperatorToken);
+    CHECK(Results(retry)[0].at("status").as_string() == "duplicate");
+    CHECK(Results(retry)[1].at("status").as_string() == "duplicate");
+    CHECK(stack.head() == head + 2);
+    const std::string metrics = stack.Get("/metrics", "").body;
+    CHECK(metrics.find("hpf_rejections_total{code=\"atomic_list_aborted\"} 2") !=
+          std::string::npos);
   }
 
   TEST_CASE("POST /v1/commands: idempotency over HTTP — duplicate, then conflict") {
@@ -404,14 +453,37 @@ TEST_SUITE("ledgerd") {
     CHECK(lines[1].at("code").as_string() == "csv_field_count");
     CHECK(body.at("summary").at("not_submitted").as_int64() == 1);
     CHECK(stack.head() == head);
-    // A well-formed file in this mode needs the sequencer's all-or-none submission.
+    // A well-formed file whose line the ledger rejects: the file is one all-or-none list,
+    // so nothing of it is written.
+    const std::string rejected_line =
+        "employer,list,kind,period,account,base,employee_part,employer_part,bank_reference\n"
+        "1,1,01,202307,100001,8000.00,960.00,960.00,ICBC20230715000001\n"
+        "1,1,01,202307,100002,6500.00,790.00,780.00,ICBC20230715000001\n"  // 780.00 is due
+        "1,1,01,202307,100003,12000.00,1440.00,1440.00,ICBC20230715000001\n";
+    const auto aborted =
+        stack.Post("/v1/bank-files/remittance?effective_date=20230715&mode=all-or-nothing",
+                   rejected_line, kBankIcbcToken, kCsvUtf8);
+    CHECK(aborted.status == 200);
+    const json::value aborted_body = Parse(aborted.body);
+    const json::array& aborted_lines = aborted_body.at("lines").as_array();
+    REQUIRE(aborted_lines.size() == 3);
+    CHECK(aborted_lines[1].at("code").as_string() == "contribution_amount_mismatch");
+    CHECK(aborted_lines[0].at("code").as_string() == "atomic_list_aborted");
+    CHECK(aborted_lines[2].at("code").as_string() == "atomic_list_aborted");
+    CHECK(aborted_body.at("lists").as_array()[0].at("status").as_string() == "not_opened");
+    CHECK(aborted_body.at("summary").at("accepted").as_int64() == 0);
+    CHECK(stack.head() == head);
+    // The corrected file: the aborted attempt left no open list behind.
     const std::string clean = ReadFile(SourcePath("docs/samples/remittance-utf8.csv"));
-    const auto unavailable =
+    const auto written =
         stack.Post("/v1/bank-files/remittance?effective_date=20230715&mode=all-or-nothing", clean,
                    kBankIcbcToken, kCsvUtf8);
-    CHECK(unavailable.status == 501);
-    CHECK(ErrorCode(unavailable) == "atomic_unavailable");
-    CHECK(stack.head() == head);
+    CHECK(written.status == 200);
+    const json::value written_body = Parse(written.body);
+    CHECK(written_body.at("mode").as_string() == "all-or-nothing");
+    CHECK(written_body.at("summary").at("accepted").as_int64() == 3);
+    CHECK(written_body.at("lists").as_array()[0].at("status").as_string() == "completed");
+    CHECK(stack.head() == head + 5);  // open, three lines, complete
   }
 
   TEST_CASE("POST /v1/bank-files/remittance: the UTF-8 and GBK sample files, in sequence") {

@@ -11,11 +11,12 @@ Ingestor::Ingestor(ledger::Sequencer* sequencer, Metrics* metrics)
 
 Ingestor::~Ingestor() { Close(); }
 
-void Ingestor::Submit(std::vector<ledger::Command> commands, SubmitCallback done) {
+void Ingestor::Submit(std::vector<ledger::Command> commands, SubmitCallback done,
+                      ledger::SubmitOptions options) {
   HPF_ASSERT(!commands.empty());
   const size_t count = commands.size();
   std::lock_guard submit_lock(submit_mutex_);
-  Pending pending{.results = sequencer_->Submit(std::move(commands)),
+  Pending pending{.results = sequencer_->Submit(std::move(commands), options),
                   .done = std::move(done),
                   .submitted = std::chrono::steady_clock::now(),
                   .commands = count};

@@ -33,16 +33,17 @@ class Ingestor {
   Ingestor& operator=(const Ingestor&) = delete;
 
   // Whether all-or-none submission (POST /v1/commands?atomic=true, bank files in
-  // all-or-nothing mode) is available. It needs the sequencer to decide a list as one unit
-  // and to append none of it when any command is rejected; until ledger/sequencer.h offers
-  // that (TODO(#5)), ledgerd answers such requests 501 and writes nothing.
-  static constexpr bool kAllOrNoneSupported = false;
+  // all-or-nothing mode) is available: the sequencer decides such a list as one unit and
+  // appends none of it when any command is rejected (ledger/sequencer.h, "All or none").
+  static constexpr bool kAllOrNoneSupported = true;
 
   // Queues `commands` (in order, after everything submitted before) and returns at once
   // (unless the sequencer's queue is full: then it blocks, which is back-pressure). `done`
   // runs on the completion thread with one result per command, once they are durable.
+  // `options` says whether the list is all or none (ledger::Atomicity).
   // REQUIRES: !commands.empty(); Close() not called.
-  void Submit(std::vector<ledger::Command> commands, SubmitCallback done);
+  void Submit(std::vector<ledger::Command> commands, SubmitCallback done,
+              ledger::SubmitOptions options = {});
 
   // Waits until every submission has been answered and its callback has run, then stops the
   // completion thread. Idempotent.

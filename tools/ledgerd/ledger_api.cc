@@ -125,26 +125,24 @@ struct Api {
         return reply(JsonError(403, *error));
       }
     }
-    if (atomic && !Ingestor::kAllOrNoneSupported) {
-      return reply(JsonError(
-          501, "atomic_unavailable",
-          "atomic=true (all or none) needs all-or-none submission in the ledger's sequencer, "
-          "which is not built yet; nothing was written. Submit without atomic=true to get "
-          "per-command results"));
-    }
-    options.ingestor->Submit(std::move(commands), [reply](std::vector<ledger::CommandResult> r) {
-      Tally tally;
-      std::string body = "{\"results\":[";
-      body.reserve(r.size() * 48 + 128);
-      for (size_t i = 0; i < r.size(); ++i) {
-        if (i > 0) body += ',';
-        body += CommandResultJson(r[i]);
-        tally.Add(OutcomeOf(r[i]));
-      }
-      body += fmt::format("],\"accepted\":{},\"duplicates\":{},\"rejected\":{},\"failed\":{}}}",
-                          tally.accepted, tally.duplicates, tally.rejected, tally.failed);
-      reply(WithFailure(HttpResponse{.status = 200, .body = std::move(body)}, tally));
-    });
+    const ledger::SubmitOptions submit{.atomicity = atomic ? ledger::Atomicity::kAllOrNone
+                                                           : ledger::Atomicity::kEachOnItsOwn};
+    options.ingestor->Submit(
+        std::move(commands),
+        [reply](std::vector<ledger::CommandResult> r) {
+          Tally tally;
+          std::string body = "{\"results\":[";
+          body.reserve(r.size() * 48 + 128);
+          for (size_t i = 0; i < r.size(); ++i) {
+            if (i > 0) body += ',';
+            body += CommandResultJson(r[i]);
+            tally.Add(OutcomeOf(r[i]));
+          }
+          body += fmt::format("],\"accepted\":{},\"duplicates\":{},\"rejected\":{},\"failed\":{}}}",
+                              tally.accepted, tally.duplicates, tally.rejected, tally.failed);
+          reply(WithFailure(HttpResponse{.status = 200, .body = std::move(body)}, tally));
+        },
+        submit);
   }
 
   // ------------------------------------------------------------ POST /v1/bank-files/{kind}
@@ -205,19 +203,15 @@ struct Api {
         return reply(JsonError(403, *error));
       }
     }
-    if (all_or_nothing && !Ingestor::kAllOrNoneSupported) {
-      return reply(JsonError(
-          501, "atomic_unavailable",
-          "mode=all-or-nothing needs all-or-none submission in the ledger's sequencer, which "
-          "is not built yet; the file is well-formed and nothing was written. Post it with "
-          "mode=accept-valid for per-line results"));
-    }
     std::vector<ledger::Command> commands = std::move(plan->commands);
     plan->commands.clear();
+    // All or nothing: the whole file's commands are one all-or-none list.
     options.ingestor->Submit(std::move(commands),
                              [reply, file, plan, mode](std::vector<ledger::CommandResult> r) {
                                reply(FileResponse(200, mode, *file, plan.get(), r));
-                             });
+                             },
+                             {.atomicity = all_or_nothing ? ledger::Atomicity::kAllOrNone
+                                                          : ledger::Atomicity::kEachOnItsOwn});
   }
 
   // The per-line answer of a bank file; `plan` is null when nothing was submitted.
