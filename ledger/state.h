@@ -154,10 +154,10 @@ struct State {
 // precondition is a bug and aborts).
 void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBook& policy);
 
-// Re-rates every account's accumulator to `rate_table` (after a policy change, or when the
-// stored state is loaded under the stored policy: accounts untouched since the change were
-// stored under the old table). kFailedPrecondition naming the first account that cannot be
-// re-rated exactly (InterestAccumulator::Rerate); accounts before it are already re-rated.
+// Re-rates every account's accumulator to `rate_table` (after a policy change; the stored
+// state's loader re-rates each account as it reads it, since accounts untouched since the
+// change were stored under the old table). kFailedPrecondition naming the first account that
+// cannot be re-rated exactly (InterestAccumulator::Rerate); accounts before it are re-rated.
 Status RerateAccounts(State& state, std::span<const RateSegment> rate_table);
 
 // The rates due for `month`: a reduction's if one covers it, else those in force that month

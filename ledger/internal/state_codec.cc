@@ -500,6 +500,18 @@ Result<State> LoadState(const events::EventLog& log) {
     inner = Status(status.code(), fmt::format("stored state '{}': {}", key, status.message()));
     return false;
   };
+  // The policy first: accounts stored before its rate table last changed (and untouched
+  // since) hold the table before it, and are re-rated as they are read.
+  HPF_ASSIGN_OR_RETURN(const std::optional<std::string> policy, log.GetState(kPolicyStateKey));
+  if (policy.has_value()) {
+    auto decoded = DecodePolicyState(*policy);
+    if (!decoded.has_value()) {
+      return Status(decoded.error().code(), fmt::format("stored state '{}': {}", kPolicyStateKey,
+                                                        decoded.error().message()));
+    }
+    state.policy = std::move(decoded).value();
+  }
+  const PolicyBook* book = state.policy.book.get();
   HPF_RETURN_IF_ERROR(
       log.ScanState(kEmployerStatePrefix, [&](std::string_view key, std::string_view value) {
         auto id = ParseEmployerStateKey(key);
@@ -510,15 +522,22 @@ Result<State> LoadState(const events::EventLog& log) {
         return true;
       }));
   HPF_RETURN_IF_ERROR(inner);
-  HPF_RETURN_IF_ERROR(
-      log.ScanState(kAccountStatePrefix, [&](std::string_view key, std::string_view value) {
-        auto id = ParseAccountStateKey(key);
-        if (!id.has_value()) return fail(key, id.error());
-        auto account = DecodeAccountState(value);
-        if (!account.has_value()) return fail(key, account.error());
-        state.accounts.emplace(*id, std::move(account).value());
-        return true;
-      }));
+  HPF_RETURN_IF_ERROR(log.ScanState(kAccountStatePrefix, [&](std::string_view key,
+                                                             std::string_view value) {
+    auto id = ParseAccountStateKey(key);
+    if (!id.has_value()) return fail(key, id.error());
+    auto account = DecodeAccountState(value);
+    if (!account.has_value()) return fail(key, account.error());
+    if (book != nullptr && account->interest.has_value()) {
+      if (Status rerated = account->interest->Rerate(book->personal_rate_table()); !rerated.ok()) {
+        return fail(key, CorruptionError(
+                             fmt::format("the stored policy (version {}) cannot apply to it: {}",
+                                         state.policy.version, rerated.message())));
+      }
+    }
+    state.accounts.emplace(*id, std::move(account).value());
+    return true;
+  }));
   HPF_RETURN_IF_ERROR(inner);
   HPF_RETURN_IF_ERROR(
       log.ScanState(kReversedStatePrefix, [&](std::string_view key, std::string_view value) {
@@ -530,24 +549,6 @@ Result<State> LoadState(const events::EventLog& log) {
         return true;
       }));
   HPF_RETURN_IF_ERROR(inner);
-  HPF_ASSIGN_OR_RETURN(const std::optional<std::string> policy, log.GetState(kPolicyStateKey));
-  if (policy.has_value()) {
-    auto decoded = DecodePolicyState(*policy);
-    if (!decoded.has_value()) {
-      return Status(decoded.error().code(), fmt::format("stored state '{}': {}", kPolicyStateKey,
-                                                        decoded.error().message()));
-    }
-    state.policy = std::move(decoded).value();
-    // Accounts untouched since the policy's rate table last changed hold the table before it.
-    if (Status rerated = RerateAccounts(state, state.policy.book->personal_rate_table());
-        !rerated.ok()) {
-      return CorruptionError(
-          fmt::format("stored state: the stored policy (version {}) cannot "
-                      "apply to the stored accounts: {}",
-                      state.policy.version, rerated.message()));
-    }
-  }
-
   // What ties the entries together: one O(n) pass, once per open.
   std::map<EmployerId, uint32_t> normal_accounts;
   for (const auto& [id, account] : state.accounts) {

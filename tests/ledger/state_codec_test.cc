@@ -369,9 +369,10 @@ TEST_SUITE("ledger") {
       append({{std::string(kPolicyStateKey), EncodePolicyState(PolicyWithRate(20220801))}}, "k2");
       const Status status = LoadState(**log).status();
       CHECK(status.code() == StatusCode::kCorruption);
-      CHECK(status.message().find("account 1001: interest year 2022: the rate table changes from "
-                                  "2022-08-01, but money is value-dated 2022-08-15") !=
-            std::string::npos);
+      CHECK(status.message() ==
+            "stored state 'account/1001': the stored policy (version 4) cannot apply to it: "
+            "interest year 2022: the rate table changes from 2022-08-01, but money is value-dated "
+            "2022-08-15");
     }
     SUBCASE("a stored policy document this build no longer parses is Corruption") {
       PolicyInForce policy = PolicyWithRate(20220901);
