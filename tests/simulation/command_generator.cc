@@ -484,8 +484,16 @@ std::optional<GeneratedCommand> CommandGenerator::StartBackPaymentFor(uint64_t e
       const int64_t due =
           BaseFor(account, month) - (paid == account.paid_base.end() ? 0 : paid->second);
       if (due <= 0) continue;
-      const int64_t base =
+      int64_t base =
           PerMille(600) ? due : 1 + static_cast<int64_t>(Below(static_cast<uint64_t>(due)));
+      // A line moves money: a part so small that both sides round to nothing is paid whole,
+      // and a shortfall that small cannot be back-paid at all (found by the long run).
+      const auto [employer_rate, employee_rate] = RatesFor(model, month);
+      const auto moves = [&](int64_t b) {
+        return ContributionFen(b, employer_rate) + ContributionFen(b, employee_rate) > 0;
+      };
+      if (!moves(base)) base = due;
+      if (!moves(base)) continue;
       plan.lines.push_back(Line{.account = id, .month = month, .base_fen = base});
     }
   }
