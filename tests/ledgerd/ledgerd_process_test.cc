@@ -202,7 +202,8 @@ TEST_SUITE("ledgerd") {
     auto log = events::EventLog::Open(
         {.data_dir = dir.Sub("data"), .mode = events::OpenMode::kOpenExisting});
     REQUIRE(log.has_value());
-    CHECK((*log)->head().position.value == 1 + kClients * kPerClient);
+    // The ledger's policy genesis, the setup command, and every client's commands.
+    CHECK((*log)->head().position.value == 2 + kClients * kPerClient);
     CHECK(highest == (*log)->head().position.value);
   }
 
