@@ -15,6 +15,7 @@ using testing::kAdminToken;
 using testing::kAuditorToken;
 using testing::kBankIcbcToken;
 using testing::kOperatorToken;
+using testing::kReviewerToken;
 
 Authenticator TestAuthenticator() {
   auto parsed = Authenticator::FromText(testing::TestTokensFile());
@@ -147,6 +148,29 @@ TEST_SUITE("ledgerd") {
     online.header.channel = "online";
     CHECK_FALSE(AuthorizeCommand(clerk, online).has_value());
     CHECK(online.header.channel == "online");
+  }
+
+  TEST_CASE("AuthorizeCommand: only an admin records a policy change") {
+    const Authenticator auth = TestAuthenticator();
+    const ledger::Command change =
+        testing::MakeCommand("p", 20230620,
+                             ledger::ChangePolicy{.document = "{}",
+                                                  .effective_from = 20230701,
+                                                  .summary = "s",
+                                                  .approval_reference = "r"});
+    for (const std::string_view token : {kOperatorToken, kReviewerToken, kBankIcbcToken}) {
+      CAPTURE(token);
+      ledger::Command attempt = change;
+      const auto error =
+          AuthorizeCommand(Authenticated(auth, fmt::format("Bearer {}", token)), attempt);
+      REQUIRE(error.has_value());
+      CHECK(error->code == "forbidden_command_type");
+      CHECK(error->message.find("ChangePolicy") != std::string::npos);
+    }
+    ledger::Command by_admin = change;
+    CHECK_FALSE(
+        AuthorizeCommand(Authenticated(auth, fmt::format("Bearer {}", kAdminToken)), by_admin)
+            .has_value());
   }
 
   TEST_CASE("AuthorizeCommand: a bank posts only money it moved, under its own code") {

@@ -225,6 +225,14 @@ std::optional<InputError> AuthorizeCommand(const Principal& principal, ledger::C
   HPF_ASSERT(RoleAllows(principal.role, Access::kPostCommands));
   ledger::CommandHeader& header = command.header;
   header.actor = principal.name;
+  // The fund's parameters are the centre's decision: only an admin records a new policy.
+  if (std::holds_alternative<ledger::ChangePolicy>(command.body) &&
+      principal.role != Role::kAdmin) {
+    return InputError{"forbidden_command_type",
+                      fmt::format("{} ({}) may not post ChangePolicy: only an admin records the "
+                                  "centre's policy decisions",
+                                  principal.name, RoleName(principal.role))};
+  }
   if (principal.role != Role::kBank) {
     if (header.channel.empty()) header.channel = std::string(kCounterChannel);
     return std::nullopt;
