@@ -4,7 +4,9 @@
 // KafkaPublisher, and prints one JSON line with what an outside reader must find: the record
 // count, the head (position and hash), and the count and sum of contributions by kind —
 // allocations of remittances (01) and back-payments (02), each Σ employer + employee amounts,
-// and flexible contributions.
+// and flexible contributions — and, to compare the reader's sums with the read side, the
+// fund summary's contributions over the whole history, folded from the same log by the
+// projection runtime with every read model (projections/read_models/fund_summary.h).
 #include <charconv>
 #include <cstdio>
 #include <future>
@@ -16,6 +18,11 @@
 #include "events/kafka_publisher.h"
 #include "events/record.h"
 #include "ledger/sequencer.h"
+#include "projections/log_source.h"
+#include "projections/projection_store.h"
+#include "projections/read_models/fund_summary.h"
+#include "projections/read_models/read_models.h"
+#include "projections/runtime.h"
 #include "tests/support/records.h"
 #include "tools/ledger-sim/city.h"
 
@@ -123,13 +130,39 @@ int main(int argc, char** argv) {
                           return true;
                         })
                  .ok());
+  // The read side: every read model folded from the log; the fund summary over all time.
+  hpf::testing::TempDir projections_dir;
+  auto store = hpf::projections::ProjectionStore::Open({.dir = projections_dir.path()});
+  HPF_ASSERT(store.has_value());
+  hpf::projections::LogSource source(**log);
+  auto runner = hpf::projections::Runner::Create({.store = store->get(), .source = &source});
+  HPF_ASSERT(runner.has_value());
+  auto models = hpf::projections::read_models::CreateReadModels({});
+  HPF_ASSERT(models.has_value());
+  for (auto& model : *models) HPF_ASSERT((*runner)->Add(std::move(model)).ok());
+  HPF_ASSERT((*runner)->Start().ok());
+  auto view = (*runner)->WaitForPosition("fund-summary", head.position, std::chrono::seconds(60));
+  if (!view.has_value()) {
+    fmt::print(stderr, "kafka_publish_city: projections: {}\n", view.error().ToString());
+    return 1;
+  }
+  const auto all_time = hpf::projections::read_models::ReadFundSummary(
+      **view, {.as_of = hpf::ledger::Date::FromYyyymmdd(21001231).value(),
+               .from = hpf::ledger::Date::FromYyyymmdd(19900101).value(),
+               .to = hpf::ledger::Date::FromYyyymmdd(21001231).value()});
+  HPF_ASSERT(all_time.has_value());
+  HPF_ASSERT((*runner)->Stop().ok());
   fmt::print(
       "{{\"records\":{},\"rejected\":{},\"head_position\":{},\"head_hash\":\"{}\","
       "\"remittance_count\":{},\"remittance_fen\":{},\"back_payment_count\":{},"
-      "\"back_payment_fen\":{},\"flexible_count\":{},\"flexible_fen\":{}}}\n",
+      "\"back_payment_fen\":{},\"flexible_count\":{},\"flexible_fen\":{},"
+      "\"summary_contributions_count\":{},\"summary_contributions_fen\":{},"
+      "\"summary_back_payments_count\":{},\"summary_back_payments_fen\":{}}}\n",
       totals.records, rejected, head.position.value, events::ToHex(head.hash),
       totals.remittance_count, totals.remittance_fen, totals.back_payment_count,
-      totals.back_payment_fen, totals.flexible_count, totals.flexible_fen);
+      totals.back_payment_fen, totals.flexible_count, totals.flexible_fen,
+      all_time->contributions_count, all_time->contributions.value, all_time->back_payments_count,
+      all_time->back_payments.value);
   HPF_ASSERT((*log)->Close().ok());
   return 0;
 }

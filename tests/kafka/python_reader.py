@@ -187,6 +187,20 @@ def check_topic(args, work):
     for name, value in sums.items():
         checks.check(value == expected[name], f"{name}: read {value}, wrote {expected[name]}")
     checks.check(sums["remittance_count"] > 0, "the city has contributions")
+    # The read side: the fund summary folded from the same log by the projection runtime.
+    checks.check(
+        sums["remittance_count"] + sums["back_payment_count"]
+        == expected["summary_contributions_count"],
+        f"contributions counted from the topic = the fund summary's "
+        f"({expected['summary_contributions_count']})")
+    checks.check(
+        sums["remittance_fen"] + sums["back_payment_fen"] == expected["summary_contributions_fen"],
+        f"contributions summed from the topic = the fund summary's "
+        f"({expected['summary_contributions_fen']} fen)")
+    checks.check(
+        sums["back_payment_count"] == expected["summary_back_payments_count"]
+        and sums["back_payment_fen"] == expected["summary_back_payments_fen"],
+        "back-payments from the topic = the fund summary's")
 
     print(f"read {len(messages)} messages, {len(by_position)} records; contributions "
           f"{sums['remittance_count']} ({sums['remittance_fen']} fen), back-payments "
