@@ -20,6 +20,8 @@
 //
 // Thread safety: the runtime calls Load() and Apply() from one thread; queries read through a
 // ReadView (a RocksDB snapshot) from any thread and never touch the projection object.
+// "One thread" means one at a time: the runtime may move a projection to another of its threads
+// between calls (never while a call runs), and everything done before is visible after.
 #pragma once
 
 #include <cstdint>

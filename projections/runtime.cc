@@ -43,6 +43,9 @@ struct Slot {
   uint64_t reader_generation = 0;
   size_t worker = 0;            // the apply worker it is pinned to
   int full_batches_in_row = 0;  // of its catch-up reader
+  // Since the last rebalancing: CPU in Apply() and bytes written (written by its worker).
+  uint64_t window_apply_micros = 0;
+  uint64_t window_bytes = 0;
   // Written by its worker while it applies a batch; taken as `checkpoint` once committed.
   Checkpoint pending;
   bool committed = false;
@@ -68,6 +71,12 @@ ProjectionStore::WalUse WalFor(int& full_in_row, size_t messages, size_t batch_m
   return full_in_row >= kUnloggedAfterFullBatches ? ProjectionStore::WalUse::kUnlogged
                                                   : ProjectionStore::WalUse::kLogged;
 }
+
+// The projections are spread over the apply threads again after this many batches, if that
+// shortens the busiest thread's share by a tenth: projections differ in cost by 30 times (a
+// trial balance against an audit trail), and which are heavy is only known by running them.
+constexpr int kRebalanceEveryBatches = 16;
+constexpr double kRebalanceGainMin = 0.9;
 
 // Where a slot's checkpoint says to resume `partition`, within offsets of `scope`.
 PartitionStart ResumeAt(const Checkpoint& checkpoint, int32_t partition, std::string_view scope) {
@@ -142,6 +151,9 @@ struct WorkerState {
   std::vector<SourcedRecord> selected;
   uint64_t apply_micros = 0;   // CPU
   uint64_t commit_micros = 0;  // CPU
+  // Since the last rebalancing.
+  uint64_t window_commit_micros = 0;
+  uint64_t window_bytes = 0;
 };
 
 // One batch as read: messages, their verified records, the offsets' scope.
@@ -204,6 +216,9 @@ struct Runner::Impl {
   Status Finish(std::span<Slot* const> group, std::vector<std::future<Status>>& running);
   Status ApplyOnWorker(size_t worker, std::span<Slot* const> group, const ReadBatch& in);
   Status OnWorker(const Slot& slot, std::function<Status()> task);
+  // Between batches, with no worker busy: moves projections between workers (see above).
+  void MaybeRebalance();
+  int batches_since_rebalance = 0;
   Status EnsureEntries(const Assignment& assignment);
   bool ReadyToJoin(const Slot& slot) const;
   // Makes the slots' committed positions and the stats visible to other threads.
@@ -416,10 +431,14 @@ Status Runner::Impl::ApplyOnWorker(size_t w, std::span<Slot* const> group, const
                                                      : std::span<const SourcedRecord>(records);
     if (!apply.empty()) {
       const uint64_t start = ThreadCpuMicros();
+      const size_t bytes_before = work.batch.bytes();
       const Status status = slot->projection->Apply(apply, work.batch.Writer(slot->name));
       const uint64_t micros = ThreadCpuMicros() - start;
       work.apply_micros += micros;
       slot->stats.apply_micros += micros;
+      slot->window_apply_micros += micros;
+      slot->window_bytes += work.batch.bytes() - bytes_before;
+      work.window_bytes += work.batch.bytes() - bytes_before;
       if (!status.ok()) {
         work.batch.Clear();
         return Status(status.code(), fmt::format("projection {} at positions {}..{}: {}",
@@ -436,6 +455,7 @@ Status Runner::Impl::ApplyOnWorker(size_t w, std::span<Slot* const> group, const
     const uint64_t start = ThreadCpuMicros();
     HPF_RETURN_IF_ERROR(options.store->Commit(work.batch, in.wal));
     work.commit_micros += ThreadCpuMicros() - start;
+    work.window_commit_micros += ThreadCpuMicros() - start;
   }
   for (Slot* slot : mine) slot->committed = true;
   return Status::Ok();
@@ -490,6 +510,7 @@ Status Runner::Impl::MainRound(std::chrono::milliseconds timeout) {
         more ? ReadMain(*next, std::chrono::milliseconds(0)) : (next->Clear(), Status::Ok());
     HPF_RETURN_IF_ERROR(Finish(group, running));
     HPF_RETURN_IF_ERROR(read_ahead);
+    MaybeRebalance();
     current->Clear();
     std::swap(current, next);
   }
@@ -541,6 +562,7 @@ Result<bool> Runner::Impl::CatchUpRound(Slot& slot) {
     Slot* group[] = {&slot};
     std::vector<std::future<Status>> running = Dispatch(group, in);
     HPF_RETURN_IF_ERROR(Finish(group, running));
+    MaybeRebalance();
   }
   if (ReadyToJoin(slot)) {
     slot.in_step = true;
@@ -550,6 +572,49 @@ Result<bool> Runner::Impl::CatchUpRound(Slot& slot) {
     Publish();
   }
   return read;
+}
+
+void Runner::Impl::MaybeRebalance() {
+  if (workers.size() < 2 || ++batches_since_rebalance < kRebalanceEveryBatches) return;
+  batches_since_rebalance = 0;
+  // A projection's cost: its Apply() CPU, plus its bytes' share of its worker's commit CPU.
+  std::vector<std::pair<double, Slot*>> costs;
+  std::vector<double> now(workers.size(), 0);
+  for (auto& slot : slots) {
+    const WorkerState& work = *worker_states[slot->worker];
+    const double per_byte = work.window_bytes == 0
+                                ? 0
+                                : static_cast<double>(work.window_commit_micros) /
+                                      static_cast<double>(work.window_bytes);
+    const double cost = static_cast<double>(slot->window_apply_micros) +
+                        per_byte * static_cast<double>(slot->window_bytes);
+    costs.emplace_back(cost, slot.get());
+    now[slot->worker] += cost;
+    slot->window_apply_micros = 0;
+    slot->window_bytes = 0;
+  }
+  for (auto& work : worker_states) {
+    work->window_commit_micros = 0;
+    work->window_bytes = 0;
+  }
+  // Longest first, each to the least loaded worker.
+  std::stable_sort(costs.begin(), costs.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<double> planned(workers.size(), 0);
+  std::vector<size_t> assignment;
+  for (const auto& [cost, slot] : costs) {
+    const size_t w =
+        static_cast<size_t>(std::min_element(planned.begin(), planned.end()) - planned.begin());
+    planned[w] += cost;
+    assignment.push_back(w);
+  }
+  const double busiest_now = *std::max_element(now.begin(), now.end());
+  const double busiest_planned = *std::max_element(planned.begin(), planned.end());
+  if (busiest_now <= 0 || busiest_planned > busiest_now * kRebalanceGainMin) return;
+  // No worker is busy here, and a hand-over through the worker queue orders everything the old
+  // thread did before anything the new one does.
+  for (size_t i = 0; i < costs.size(); ++i) costs[i].second->worker = assignment[i];
+  ++counters.rebalances;
 }
 
 Status Runner::Impl::Round() {

@@ -1,21 +1,27 @@
 // projections/runtime.h — the projection runtime: drives one source into registered projections
 // and commits each batch with the projections' checkpoints (DESIGN principle 6).
 //
-// One runner thread does all the work; it is the only caller of Projection::Load() and Apply().
-// Each round it:
-//  1. polls the main reader (source.h) for what is ready, up to batch_records_max records — no
-//     artificial wait, so a busy source gives big batches and a quiet one low latency;
+// The runner thread reads and verifies; apply threads (RunnerOptions::apply_threads) call
+// Projection::Load() and Apply(), each projection on one of them at a time. Each round:
+//  1. the runner polls the main reader (source.h) for what is ready, up to batch_records_max
+//     records — no artificial wait, so a busy source gives big batches and a quiet one low
+//     latency;
 //  2. verifies every record (events::VerifyRecord on an 8-byte-aligned copy) and checks that
 //     the position its framing claims is the one in its link — Corruption otherwise;
-//  3. for each in-step projection, drops the records at or below its checkpoint for their
-//     partition (already applied: a restart, a republished range, a projection ahead of the
-//     reader), hands the rest to Apply(), and
-//  4. commits every in-step projection's writes and checkpoint in ONE WriteBatch
-//     (projection_store.h). After a crash each projection resumes exactly after what it
-//     committed: nothing is applied twice, nothing skipped;
-//  5. gives each catching-up projection one batch from its own catch-up reader (its own commit);
-//     once that reader has reached the main reader's offsets in every partition, the projection
-//     joins the in-step group (anything the main reader then delivers that it has is skipped).
+//  3. for each in-step projection, its apply thread drops the records at or below its
+//     checkpoint for their partition (already applied: a restart, a republished range, a
+//     projection ahead of the reader) and hands the rest to Apply();
+//  4. each apply thread commits its projections' writes, each with its checkpoint, in ONE
+//     WriteBatch (projection_store.h). After a crash each projection resumes exactly after what
+//     it committed: nothing is applied twice, nothing skipped. Meanwhile the runner reads and
+//     verifies the next batch;
+//  5. each catching-up projection gets one batch from its own catch-up reader (its own
+//     commit); once that reader has reached the main reader's offsets in every partition, the
+//     projection joins the in-step group (what the main reader then delivers that it has, it
+//     skips).
+// Far behind (two full batches in a row), commits skip RocksDB's write-ahead log
+// (projection_store.h WalUse) and are flushed before the projection's next logged commit and
+// at Stop().
 //
 // Which projections are in step. At Start(), those with the most advanced checkpoint; the rest
 // catch up. A projection added after Start(), or rebuilt, catches up from its checkpoint (from
@@ -56,9 +62,10 @@ struct RunnerOptions {
   // Records per batch handed to Apply(): 1 .. kBatchRecordsMax; 0 means kBatchRecordsDefault.
   size_t batch_records_max = 0;
   // Threads that apply batches, 1 .. kApplyThreadsMax; 0 means kApplyThreadsDefault. Each
-  // projection is pinned to one of them (its Load() and Apply() run there only), in the order
-  // they are added; each thread commits its projections' writes and checkpoints in a
-  // WriteBatch of its own.
+  // projection runs on one of them at a time (never two at once); each thread commits its
+  // projections' writes and checkpoints in a WriteBatch of its own. Projections are dealt out
+  // in the order they are added, then moved between threads, between batches, when their
+  // measured cost (Apply() CPU and bytes written) says another spread is a tenth faster.
   size_t apply_threads = 0;
 };
 
@@ -97,6 +104,7 @@ struct RunnerStats {
   uint64_t apply_micros = 0;   // in Apply()
   uint64_t commit_micros = 0;  // building and writing the WriteBatch
   uint64_t read_micros = 0;    // polling readers (copies included)
+  uint64_t rebalances = 0;     // times projections were moved between apply threads
   // Partitions re-read from their start because a stored offset meant another position on
   // this broker (source.h PartitionStart).
   uint64_t offset_resets = 0;

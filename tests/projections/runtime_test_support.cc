@@ -108,6 +108,12 @@ class TestProjection final : public Projection {
         return CorruptionError(
             fmt::format("test projection: told to fail at {}", sourced.position.value));
       }
+      if (options_.spin_nanos_per_record > 0) {
+        const auto until = std::chrono::steady_clock::now() +
+                           std::chrono::nanoseconds(options_.spin_nanos_per_record);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+      }
       const schema::Record& record = *sourced.record;
       const schema::Envelope& envelope = *record.envelope();
       const auto kind = static_cast<uint8_t>(envelope.stream_kind());

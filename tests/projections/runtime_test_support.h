@@ -31,6 +31,8 @@ struct TestProjectionOptions {
   uint32_t version = 1;
   // Apply() fails with Corruption when a batch holds this position (0: never).
   uint64_t fail_at_position = 0;
+  // CPU Apply() burns per record besides its work, to make a projection heavy (0: none).
+  uint32_t spin_nanos_per_record = 0;
 };
 std::unique_ptr<Projection> MakeTestProjection(TestProjectionOptions options = {});
 
