@@ -300,9 +300,12 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           account.base_changes.push_back(
               BaseChange{f.first_contribution_month, f.contribution_base});
           EmployerState& employer = EmployerOf(state, f.employer);
-          account.paid_up_to_month = JoinedSequence(
-              employer,
-              std::max(account.paid_up_to_month, MonthBefore(f.first_contribution_month)));
+          // The new employment's sequence starts at its first month (or joins the employer's),
+          // wherever the old one stood: months it has paid are skipped (NextDueMonth), and an
+          // old alignment that passed months without paying them must not lose them (found by
+          // the long simulation: unsealed twice, a month fell between the two employers).
+          account.paid_up_to_month =
+              JoinedSequence(employer, MonthBefore(f.first_contribution_month));
           ++employer.normal_accounts;
           ++account.version;
         } else if constexpr (std::is_same_v<F, AccountFrozen>) {

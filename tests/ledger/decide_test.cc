@@ -941,6 +941,25 @@ TEST_SUITE("ledger") {
     CHECK(moved.account(kAlice)->paid_up_to_month == 202209);
   }
 
+  TEST_CASE("UnsealAccount: the new sequence starts at its first month, wherever the old stood") {
+    // Given Alice paid up to 2022-08 by Acme, sealed, unsealed into Beta from 2022-11 (so her
+    // sequence stands at 2022-10, September and October unpaid) and sealed again.
+    State state = StateAfter({Register(kAcme), Register(kBeta), Open(kAlice, kAcme)});
+    PayMonth(state, 1, 202207, 20220715, Fen{800'000}, RemittanceKind::kRegular, Policy());
+    PayMonth(state, 2, 202208, 20220815, Fen{800'000}, RemittanceKind::kRegular, Policy());
+    Apply(state, 20220901, SealAccount{kAlice});
+    Apply(state, 20221001, UnsealAccount{kAlice, kBeta, Fen{800'000}, 202211});
+    CHECK(state.account(kAlice)->paid_up_to_month == 202210);
+    Apply(state, 20221002, SealAccount{kAlice});
+    // When she goes back to Acme from September, September is hers to pay regularly: it was
+    // passed over, never paid.
+    Apply(state, 20221003, UnsealAccount{kAlice, kAcme, Fen{800'000}, 202209});
+    CHECK(state.account(kAlice)->paid_up_to_month == 202208);
+    CHECK(NextDueMonth(*state.employer(kAcme), *state.account(kAlice)) == 202209);
+    PayMonth(state, 3, 202209, 20221015, Fen{800'000}, RemittanceKind::kRegular, Policy());
+    CHECK(state.account(kAlice)->paid_runs == std::vector<PaidRun>{{202207, 202209, Fen{800'000}}});
+  }
+
   TEST_CASE("Decide: every entity id is 1 or more, and checked before anything else") {
     State state = StateAfter({Register(kAcme), Open(kAlice, kAcme), Receipt(Fen{192'000}),
                               Regular(1, 202207, 202207, Fen{192'000})});

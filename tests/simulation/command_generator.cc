@@ -398,11 +398,14 @@ bool CommandGenerator::StartRegular(uint64_t employer) {
       continue;
     }
     // The account's months of the list in its own sequence; a month it has paid already
-    // (back-paid ahead) is skipped, as the ledger's sequence skips it.
+    // (back-paid ahead) is skipped, as the ledger's sequence skips it, and so are the list's
+    // months before the account's next one (its first month may come later in the list).
     uint32_t paid_up_to = account->paid_up_to_month;
     for (uint32_t month = from; month <= to; month = NextMonth(month)) {
       if (account->paid_base.contains(month)) continue;
-      if (month != NextMonth(paid_up_to) && month != NextDueMonth(model, *account, paid_up_to)) {
+      const uint32_t next_due = NextDueMonth(model, *account, paid_up_to);
+      if (month != NextMonth(paid_up_to) && month != next_due) {
+        if (month < next_due) continue;
         break;
       }
       plan.lines.push_back(

@@ -514,9 +514,10 @@ void ReferenceModel::Effects(const ledger::UnsealAccount& c, uint32_t /*date*/,
     a.base_history.pop_back();
   }
   a.base_history.emplace_back(c.first_contribution_month, c.contribution_base.value);
-  // Never back: months already paid stay paid; and never behind the new employer.
-  a.paid_up_to_month = std::max({a.paid_up_to_month, PrevMonth(c.first_contribution_month),
-                                 employer(c.employer.value)->paid_up_to_month});
+  // The new employment's sequence: from its first month, never behind the new employer
+  // (months the account has paid are skipped when they come, NextDueMonth).
+  a.paid_up_to_month =
+      std::max(PrevMonth(c.first_contribution_month), employer(c.employer.value)->paid_up_to_month);
 }
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::FreezeAccount& c,
