@@ -12,6 +12,7 @@ int RunLogAppend(const Flags& flags);
 int RunIngest(const Flags& flags);
 int RunPublish(const Flags& flags);
 int RunHttpIngest(const Flags& flags);
+int RunRebuild(const Flags& flags);
 int RunQuery(const Flags& flags);
 int RunLag(const Flags& flags);
 

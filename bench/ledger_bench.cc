@@ -33,6 +33,11 @@ constexpr Benchmark kBenchmarks[] = {
      "requests, vs the same commands straight into the sequencer (--employers "
      "--accounts-per-employer --batch --connections --io-threads --runs)",
      hpf::bench::RunHttpIngest},
+    {"rebuild",
+     "every read model rebuilt from a synthetic city's log by the projection runtime, vs a raw "
+     "scan of the log (--employers --accounts-per-employer --batch --apply-threads --runs "
+     "--log-dir)",
+     hpf::bench::RunRebuild},
     {"lag",
      "commit-to-projected lag at a steady offered rate, every read model following the log, vs "
      "a bare log tailer (--rate --employers --accounts-per-employer --runs)",
