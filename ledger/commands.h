@@ -203,7 +203,9 @@ struct CompleteRemittance {
 
 // The 30 June settlement of one interest year, for a chunk of accounts (a city's two million
 // accounts settle in bounded commands). Each account's year of 积数 becomes interest, credited
-// with value date 1 July (DOMAIN §3). Postings per account: Dr 41101 / Cr 201(account).
+// with value date 1 July (DOMAIN §3). Postings per account: Dr 41101 / Cr 201(account). The
+// year's first chunk also records the run's start, the chunk that settles the year's last
+// account its completion (on the fund's stream; no postings).
 struct SettleInterest {
   int32_t interest_year = 0;  // named by its July: 2021 = 2021-07-01 .. 2022-06-30
   std::vector<AccountId> accounts;

@@ -721,6 +721,36 @@ class Rules {
                                   .day_basis = policy_.day_basis,
                                   .interest = InterestFor(*account->interest, policy_.day_basis)});
     }
+    // The year's run: its first chunk starts it, the chunk that leaves no account of the year
+    // to settle completes it (a run already completed only takes late credits).
+    const uint64_t settlement_id = static_cast<uint64_t>(c.interest_year);
+    const FundState& fund = state_.fund;
+    const auto to_settle = fund.accounts_by_open_year.find(c.interest_year);
+    HPF_ASSERT(to_settle != fund.accounts_by_open_year.end());  // the chunk's accounts count
+    HPF_ASSERT(to_settle->second >= c.accounts.size());
+    const auto run = fund.runs.find(c.interest_year);
+    if (run == fund.runs.end()) {
+      decision.facts.insert(decision.facts.begin(),
+                            YearEndSettlementStarted{.settlement_id = settlement_id,
+                                                     .interest_year = c.interest_year,
+                                                     .day_basis = policy_.day_basis,
+                                                     .accounts_count = to_settle->second});
+    }
+    const bool running = run == fund.runs.end() || !run->second.completed;
+    if (running && to_settle->second == c.accounts.size()) {
+      YearEndSettlementCompleted completed{.settlement_id = settlement_id};
+      if (run != fund.runs.end()) {
+        completed.accounts_credited_count = run->second.credited_count;
+        completed.interest_total = run->second.interest_total;
+      }
+      for (const Fact& fact : decision.facts) {
+        if (const auto* credit = std::get_if<YearEndInterestCredited>(&fact)) {
+          ++completed.accounts_credited_count;
+          completed.interest_total += credit->interest;
+        }
+      }
+      decision.facts.push_back(std::move(completed));
+    }
     return decision;
   }
 

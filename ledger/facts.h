@@ -133,6 +133,23 @@ struct YearEndInterestCredited {
   Fen interest;  // >= 0; no postings when 0
 };
 
+// A settlement run began: its first chunk, for `accounts_count` accounts (DOMAIN §3).
+struct YearEndSettlementStarted {
+  uint64_t settlement_id = 0;  // = the interest year (see SettlementRun)
+  int32_t interest_year = 0;
+  DayBasis day_basis = DayBasis::k360;
+  uint32_t accounts_count = 0;
+};
+
+// The run credited its last account. Accounts deferred (a withdrawal or transfer in flight,
+// part 2) are none yet.
+struct YearEndSettlementCompleted {
+  uint64_t settlement_id = 0;  // = the interest year
+  uint32_t accounts_credited_count = 0;
+  uint32_t accounts_deferred_count = 0;
+  Fen interest_total;
+};
+
 // The money facts a reversal can negate, and what the sequencer read about the record.
 using ReversibleFact =
     std::variant<BankReceiptRecorded, ContributionAllocated, YearEndInterestCredited>;
@@ -167,7 +184,8 @@ using Fact = std::variant<EmployerRegistered, EmployerRatesChanged, EmployerRate
                           AccountOpened, AccountBaseChanged, AccountSealed, AccountUnsealed,
                           AccountFrozen, AccountUnfrozen, AccountClosed, BankReceiptRecorded,
                           RemittanceOpened, ContributionAllocated, RemittanceCompleted,
-                          YearEndInterestCredited, RecordReversed, PolicyChanged>;
+                          YearEndInterestCredited, RecordReversed, PolicyChanged,
+                          YearEndSettlementStarted, YearEndSettlementCompleted>;
 
 // The double entry a fact implies (empty for facts that move no money).
 std::vector<Posting> PostingsOf(const Fact& fact);

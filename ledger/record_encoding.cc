@@ -52,6 +52,8 @@ static_assert(FieldCount<GrantRateReduction>() == 6, "record the new field");
 static_assert(FieldCount<EmployerDeferralGranted>() == 1);
 static_assert(FieldCount<GrantDeferral>() == 4, "record the new field");
 static_assert(FieldCount<RecordReversed>() == 1);
+static_assert(FieldCount<YearEndSettlementStarted>() == 4, "record the new field");
+static_assert(FieldCount<YearEndSettlementCompleted>() == 4, "record the new field");
 static_assert(FieldCount<ReverseRecord>() == 5, "record the new field of RecordReversed");
 static_assert(FieldCount<ReversalTarget>() == 4, "record or read the new field");
 static_assert(FieldCount<PolicyChanged>() == 7, "record the new field of PolicyChanged");
@@ -328,6 +330,30 @@ fb::Offset<schema::YearEndInterestCredited> Table(fb::FlatBufferBuilder& fbb,
   return b.Finish();
 }
 
+// The interest year gives the period; its credit value date is the run's until_date.
+fb::Offset<schema::YearEndSettlementStarted> Table(fb::FlatBufferBuilder& fbb,
+                                                   const YearEndSettlementStarted& f) {
+  const auto year = InterestYear::FromStartingYear(f.interest_year);
+  HPF_ASSERT(year.has_value());  // Decide checked the year
+  schema::YearEndSettlementStartedBuilder b(fbb);
+  b.add_settlement_id(f.settlement_id);
+  b.add_from_date(year->FirstDay().yyyymmdd());
+  b.add_until_date(year->CreditValueDate().yyyymmdd());
+  b.add_day_basis(static_cast<uint16_t>(f.day_basis));
+  b.add_accounts_count(f.accounts_count);
+  return b.Finish();
+}
+
+fb::Offset<schema::YearEndSettlementCompleted> Table(fb::FlatBufferBuilder& fbb,
+                                                     const YearEndSettlementCompleted& f) {
+  schema::YearEndSettlementCompletedBuilder b(fbb);
+  b.add_settlement_id(f.settlement_id);
+  b.add_accounts_credited_count(f.accounts_credited_count);
+  b.add_accounts_deferred_count(f.accounts_deferred_count);
+  b.add_interest_total_fen(f.interest_total.value);
+  return b.Finish();
+}
+
 fb::Offset<schema::RecordReversed> Table(fb::FlatBufferBuilder& fbb, const RecordReversed& f) {
   const ReverseRecord& t = f.terms;
   HPF_ASSERT(t.target != nullptr);  // Decide() accepts only a resolved reversal
@@ -497,6 +523,9 @@ StreamRef StreamOf(const Fact& fact) {
                              std::is_same_v<F, ContributionAllocated> ||
                              std::is_same_v<F, YearEndInterestCredited>) {
           return {K::Account, f.account.value};
+        } else if constexpr (std::is_same_v<F, YearEndSettlementStarted> ||
+                             std::is_same_v<F, YearEndSettlementCompleted>) {
+          return {K::Fund, kFundStreamId};
         } else if constexpr (std::is_same_v<F, RecordReversed>) {
           // The reversed record's stream (schemas/events.fbs).
           HPF_ASSERT(f.terms.target != nullptr);

@@ -40,9 +40,12 @@ struct StreamRef {
 // policy's version.
 inline constexpr uint64_t kPolicyStreamId = 1;
 
+// The fund's one stream (settlement runs; value-added income later): id 1, ids start at 1.
+inline constexpr uint64_t kFundStreamId = 1;
+
 // The stream a fact's record belongs to: employer facts to the employer, account facts (and
 // contribution allocations and interest credits) to the account, a policy change to the
-// policy's stream.
+// policy's stream, a settlement run's start and completion to the fund's.
 StreamRef StreamOf(const Fact& fact);
 
 // The schema union member (= table) a fact is recorded as.

@@ -52,7 +52,7 @@ using events::GlobalPosition;
 constexpr size_t kGroupRecordsDefault = events::kBatchRecordsMax - events::kCommandRecordsMax;
 static_assert(events::kCommandRecordsMax < events::kBatchRecordsMax, "a group holds a command");
 // Every record changes at most three stored entries (a reversal: its position, an account
-// and the account's employer).
+// and the account's employer; an opening: the account, its employer and the fund).
 static_assert(3 * events::kBatchRecordsMax <= events::kStateDeltaEntriesMax,
               "a group's state delta fits one AppendBatch");
 // The actor and the channel travel in every record's envelope; the log bounds records, and
@@ -96,12 +96,14 @@ struct Touched {
   // The policy in force changed. (Its new rate table re-rates accounts in memory; their
   // stored values are re-rated when loaded, internal/state_codec.h, so they are not written.)
   bool policy = false;
+  bool fund = false;
 
   void Merge(const Touched& other) {
     employers.insert(other.employers.begin(), other.employers.end());
     accounts.insert(other.accounts.begin(), other.accounts.end());
     reversed_positions.insert(other.reversed_positions.begin(), other.reversed_positions.end());
     policy = policy || other.policy;
+    fund = fund || other.fund;
   }
 };
 
@@ -148,15 +150,21 @@ void Touch(const F& f, Touched& touched) {
   } else if constexpr (std::is_same_v<F, AccountOpened>) {
     touched.accounts.insert(f.terms.account);
     touched.employers.insert(f.terms.employer);  // its normal_accounts
+    touched.fund = true;                         // the accounts its year has to settle
   } else if constexpr (std::is_same_v<F, AccountSealed> || std::is_same_v<F, AccountUnsealed> ||
                        std::is_same_v<F, AccountClosed> ||
                        std::is_same_v<F, ContributionAllocated>) {
     touched.accounts.insert(f.account);
     touched.employers.insert(f.employer);  // normal_accounts; suspense and remittance
+    if constexpr (std::is_same_v<F, AccountClosed>) touched.fund = true;
   } else if constexpr (std::is_same_v<F, AccountBaseChanged> || std::is_same_v<F, AccountFrozen> ||
                        std::is_same_v<F, AccountUnfrozen> ||
                        std::is_same_v<F, YearEndInterestCredited>) {
     touched.accounts.insert(f.account);
+    if constexpr (std::is_same_v<F, YearEndInterestCredited>) touched.fund = true;
+  } else if constexpr (std::is_same_v<F, YearEndSettlementStarted> ||
+                       std::is_same_v<F, YearEndSettlementCompleted>) {
+    touched.fund = true;
   } else if constexpr (std::is_same_v<F, RecordReversed>) {
     touched.reversed_positions.insert(f.terms.position);
     HPF_ASSERT(f.terms.target != nullptr);
@@ -181,9 +189,11 @@ struct Backup {
   std::map<AccountId, std::optional<AccountState>> accounts;
   std::map<uint64_t, bool> reversed_positions;
   std::optional<PolicyInForce> policy;
+  std::optional<FundState> fund;
 
   Backup(const State& state, const Touched& touched) {
     if (touched.policy) policy = state.policy;
+    if (touched.fund) fund = state.fund;
     for (const EmployerId id : touched.employers) {
       const EmployerState* employer = state.employer(id);
       employers.emplace(id, employer == nullptr ? std::nullopt : std::optional(*employer));
@@ -198,6 +208,7 @@ struct Backup {
   }
 
   void Restore(State& state) const {
+    if (fund.has_value()) state.fund = *fund;
     for (const auto& [id, employer] : employers) {
       state.employers.erase(id);
       if (employer.has_value()) state.employers.emplace(id, *employer);
@@ -678,6 +689,10 @@ struct Sequencer::Impl {
       HPF_ASSERT(employer != nullptr);
       return employer->version;
     }
+    if (stream.kind == schema::EntityKind::Fund) {
+      HPF_ASSERT(stream.id == kFundStreamId);
+      return state.fund.version;
+    }
     HPF_ASSERT(stream.kind == schema::EntityKind::Account);  // the only other stream so far
     const AccountState* account = state.account(AccountId{stream.id});
     HPF_ASSERT(account != nullptr);
@@ -808,6 +823,11 @@ struct Sequencer::Impl {
       const Status put = group.batch.PutState(internal::kPolicyStateKey,
                                               internal::EncodePolicyState(state.policy));
       HPF_ASSERT(put.ok());  // the document is bounded far below the log's value limit
+    }
+    if (group.touched.fund) {
+      const Status put =
+          group.batch.PutState(internal::FundStateKey(), internal::EncodeFundState(state.fund));
+      HPF_ASSERT(put.ok());
     }
 #ifndef NDEBUG
     CheckBooks();

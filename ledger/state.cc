@@ -48,6 +48,14 @@ uint32_t JoinedSequence(const EmployerState& employer, uint32_t paid_up_to) {
   return std::max(paid_up_to, employer.paid_up_to_month);
 }
 
+// Counts an account more (+1) or less (-1) among those with `year` open.
+void Unsettled(FundState& fund, int32_t year, int delta) {
+  uint32_t& count = fund.accounts_by_open_year[year];
+  HPF_ASSERT(delta > 0 || count > 0);
+  count = delta > 0 ? count + 1 : count - 1;
+  if (count == 0) fund.accounts_by_open_year.erase(year);
+}
+
 // Months in state are valid months (Decide checked them): plain arithmetic suffices.
 uint32_t NextMonthOf(uint32_t yyyymm) {
   return yyyymm % 100 == 12 ? (yyyymm / 100 + 1) * 100 + 1 : yyyymm + 1;
@@ -252,6 +260,7 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
         } else if constexpr (std::is_same_v<F, AccountOpened>) {
           EmployerState& employer = EmployerOf(state, f.terms.employer);
           ++employer.normal_accounts;
+          ++state.fund.accounts_by_open_year[InterestYearOf(effective_date).starting_year()];
           const bool inserted =
               state.accounts
                   .emplace(
@@ -322,6 +331,7 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           AccountState& account = AccountOf(state, f.account);
           HPF_ASSERT(account.status != AccountStatus::kClosed);
           if (account.status == AccountStatus::kNormal) Detach(state, account);
+          Unsettled(state.fund, account.interest->year().starting_year(), -1);
           account.status = AccountStatus::kClosed;
           ++account.version;
         } else if constexpr (std::is_same_v<F, BankReceiptRecorded>) {
@@ -367,6 +377,26 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
           account.interest =
               CarryForward(*account.interest, f.interest, policy.personal_rate_table());
           ++account.version;
+          Unsettled(state.fund, f.interest_year, -1);
+          Unsettled(state.fund, f.interest_year + 1, +1);
+          auto run = state.fund.runs.find(f.interest_year);
+          if (run != state.fund.runs.end() && !run->second.completed) {
+            ++run->second.credited_count;
+            run->second.interest_total += f.interest;
+          }
+        } else if constexpr (std::is_same_v<F, YearEndSettlementStarted>) {
+          const bool inserted =
+              state.fund.runs
+                  .emplace(f.interest_year, SettlementRun{.accounts_count = f.accounts_count})
+                  .second;
+          HPF_ASSERT(inserted);
+          ++state.fund.version;
+        } else if constexpr (std::is_same_v<F, YearEndSettlementCompleted>) {
+          auto run = state.fund.runs.find(static_cast<int32_t>(f.settlement_id));
+          HPF_ASSERT(run != state.fund.runs.end());
+          HPF_ASSERT(!run->second.completed);
+          run->second.completed = true;
+          ++state.fund.version;
         } else if constexpr (std::is_same_v<F, RecordReversed>) {
           const ReversalTarget& target = *f.terms.target;
           const bool inserted = state.reversed_positions.insert(f.terms.position).second;

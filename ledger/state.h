@@ -128,6 +128,28 @@ struct AccountState {
   uint64_t version = 0;
 };
 
+// One interest year's settlement run (年终结息): started by the year's first chunk, completed
+// by the chunk that credits the last account it still had to settle. One run per year, named
+// by the year (its settlement_id). Credits after it completed (an account opened back-dated
+// into the year) name it too, without opening it again.
+struct SettlementRun {
+  uint32_t accounts_count = 0;  // accounts to settle when it started
+  uint32_t credited_count = 0;  // credited while it ran
+  Fen interest_total;           // Σ of those credits
+  bool completed = false;
+  bool operator==(const SettlementRun&) const = default;
+};
+
+// The fund as a whole (its stream is the fund's): the accounts each interest year still has to
+// settle, and the settlement runs by interest year.
+struct FundState {
+  // Accounts not closed, by the interest year they have open (not yet settled); no zeros.
+  std::map<int32_t, uint32_t> accounts_by_open_year;
+  std::map<int32_t, SettlementRun> runs;
+  uint64_t version = 0;  // facts applied to the fund's stream
+  bool operator==(const FundState&) const = default;
+};
+
 // The policy the log recorded last (PolicyChanged): what the sequencer decides with.
 struct PolicyInForce {
   uint32_t version = 0;                    // 0: none recorded yet (a new store)
@@ -140,6 +162,7 @@ struct State {
   std::map<AccountId, AccountState> accounts;
   std::set<uint64_t> reversed_positions;  // records already reversed (红冲), never twice
   PolicyInForce policy;
+  FundState fund;
 
   const EmployerState* employer(EmployerId id) const;
   const AccountState* account(AccountId id) const;

@@ -1,6 +1,6 @@
 // ledger/internal/state_codec.cc
 //
-// Format 3 layouts (little-endian; u8 flags are 0 or 1; yyyymm / yyyymmdd as u32):
+// Format 4 layouts (little-endian; u8 flags are 0 or 1; yyyymm / yyyymmdd as u32):
 //   employer: u8 format, u8 status, u32 employer_rate_ppm, u32 employee_rate_ppm,
 //             u32 paid_up_to_month, i64 suspense_fen, u32 normal_accounts,
 //             u8 has_remittance [u64 remittance_id, u8 kind, u32 from_month, u32 to_month,
@@ -24,8 +24,12 @@
 //   policy:   u8 format, u32 version (>= 1), u32 document_bytes, document_bytes × u8 (the
 //             canonical document, ledger/policy.h PolicyToJson; at most
 //             kPolicyDocumentBytesMax)
+//   fund:     u8 format, u16 years_count, × (i32 interest_year, u32 accounts) ascending,
+//             u16 runs_count, × (i32 interest_year, u32 accounts_count, u32 credited_count,
+//                                i64 interest_total_fen, u8 completed) ascending,
+//             u64 version
 // History: format 1 had no base_changes (an account's base was one number), format 2 no
-// paid_runs.
+// paid_runs, format 3 no fund.
 
 #include "ledger/internal/state_codec.h"
 
@@ -40,13 +44,16 @@
 
 #include "ledger/internal/codec_support.h"
 #include "ledger/limits.h"
+#include "ledger/record_encoding.h"
 
 namespace hpf::ledger::internal {
 
 // A field added to a state struct stops the build here: encode and decode it, and extend
 // tests/ledger/state_codec_test.cc's round trip.
-static_assert(FieldCount<State>() == 4, "store the new part of State (a key prefix of its own)");
+static_assert(FieldCount<State>() == 5, "store the new part of State (a key prefix of its own)");
 static_assert(FieldCount<PolicyInForce>() == 3, "store the new field of PolicyInForce");
+static_assert(FieldCount<FundState>() == 3, "encode the new field of FundState");
+static_assert(FieldCount<SettlementRun>() == 4, "encode the new field of SettlementRun");
 static_assert(FieldCount<EmployerState>() == 12, "encode the new field of EmployerState");
 static_assert(FieldCount<MonthRange>() == 2, "encode the new field of MonthRange");
 static_assert(FieldCount<RateReduction>() == 3, "encode the new field of RateReduction");
@@ -65,6 +72,9 @@ namespace {
 // the months of the valid range (ledger/limits.h).
 constexpr size_t kMonthEntriesMax = (kMonthYyyymmMax / 100 - kMonthYyyymmMin / 100 + 1) * 12;
 static_assert(kMonthEntriesMax <= UINT16_MAX, "counted in a u16");
+// Interest years (and the one an account carries into after the last): a few hundred.
+constexpr size_t kInterestYearsMax = kInterestYearLast - kInterestYearFirst + 2;
+static_assert(kInterestYearsMax <= UINT16_MAX, "counted in a u16");
 
 std::string Key(std::string_view prefix, uint64_t id) { return fmt::format("{}{}", prefix, id); }
 
@@ -202,6 +212,7 @@ std::optional<InterestAccumulator> DecodeInterest(ByteReader& r, Checker& check)
 std::string EmployerStateKey(EmployerId id) { return Key(kEmployerStatePrefix, id.value); }
 std::string AccountStateKey(AccountId id) { return Key(kAccountStatePrefix, id.value); }
 std::string ReversedStateKey(uint64_t position) { return Key(kReversedStatePrefix, position); }
+std::string FundStateKey() { return Key(kFundStatePrefix, kFundStreamId); }
 
 Result<EmployerId> ParseEmployerStateKey(std::string_view key) {
   HPF_ASSIGN_OR_RETURN(const uint64_t id, ParseKey(key, kEmployerStatePrefix));
@@ -218,6 +229,74 @@ Result<uint64_t> ParseReversedStateKey(std::string_view key) {
 }
 
 std::string EncodeReversedMark() { return std::string(1, static_cast<char>(kStateFormat)); }
+
+std::string EncodeFundState(const FundState& fund) {
+  std::string value;
+  ByteWriter w(&value);
+  w.U8(kStateFormat);
+  HPF_ASSERT(fund.accounts_by_open_year.size() <= kInterestYearsMax);
+  w.U16(static_cast<uint16_t>(fund.accounts_by_open_year.size()));
+  for (const auto& [year, accounts] : fund.accounts_by_open_year) {
+    w.I32(year);
+    w.U32(accounts);
+  }
+  HPF_ASSERT(fund.runs.size() <= kInterestYearsMax);
+  w.U16(static_cast<uint16_t>(fund.runs.size()));
+  for (const auto& [year, run] : fund.runs) {
+    w.I32(year);
+    w.U32(run.accounts_count);
+    w.U32(run.credited_count);
+    w.I64(run.interest_total.value);
+    w.U8(run.completed ? 1 : 0);
+  }
+  w.U64(fund.version);
+  return value;
+}
+
+Result<FundState> DecodeFundState(std::string_view value) {
+  ByteReader r(value);
+  HPF_RETURN_IF_ERROR(CheckFormat(r, "fund"));
+  Checker check("fund");
+  FundState fund;
+  const auto year_ok = [](int32_t year) {
+    return year >= kInterestYearFirst && year <= kInterestYearLast + 1;  // + 1: carried into
+  };
+  const uint16_t years_count = r.U16();
+  check.Require(years_count <= kInterestYearsMax,
+                fmt::format("{} open years, more than {}", years_count, kInterestYearsMax));
+  for (uint16_t i = 0; i < years_count && r.ok(); ++i) {
+    const int32_t year = r.I32();
+    const uint32_t accounts = r.U32();
+    check.Require(year_ok(year), fmt::format("open year {} is not an interest year", year));
+    check.Require(accounts > 0, fmt::format("open year {} counts no account", year));
+    check.Require(
+        fund.accounts_by_open_year.empty() || fund.accounts_by_open_year.rbegin()->first < year,
+        "open years are not in order");
+    fund.accounts_by_open_year.emplace(year, accounts);
+  }
+  const uint16_t runs_count = r.U16();
+  check.Require(runs_count <= kInterestYearsMax,
+                fmt::format("{} settlement runs, more than {}", runs_count, kInterestYearsMax));
+  for (uint16_t i = 0; i < runs_count && r.ok(); ++i) {
+    const int32_t year = r.I32();
+    SettlementRun run;
+    run.accounts_count = r.U32();
+    run.credited_count = r.U32();
+    run.interest_total = Fen{r.I64()};
+    const uint8_t completed = r.U8();
+    check.Flag(completed, "run completed flag");
+    run.completed = completed == 1;
+    check.Require(year_ok(year), fmt::format("run year {} is not an interest year", year));
+    check.Require(fund.runs.empty() || fund.runs.rbegin()->first < year,
+                  "settlement runs are not in order");
+    check.Require(run.interest_total >= Fen{0},
+                  fmt::format("run {} credited {} fen in total", year, run.interest_total.value));
+    fund.runs.emplace(year, run);
+  }
+  fund.version = r.U64();
+  HPF_RETURN_IF_ERROR(check.Finish(r, value.size()));
+  return fund;
+}
 
 Status DecodeReversedMark(std::string_view value) {
   ByteReader r(value);
@@ -540,6 +619,19 @@ Result<State> LoadState(const events::EventLog& log) {
   }));
   HPF_RETURN_IF_ERROR(inner);
   HPF_RETURN_IF_ERROR(
+      log.ScanState(kFundStatePrefix, [&](std::string_view key, std::string_view value) {
+        auto id = ParseKey(key, kFundStatePrefix);
+        if (!id.has_value()) return fail(key, id.error());
+        if (*id != kFundStreamId) {
+          return fail(key, CorruptionError(fmt::format("the fund's id is {}", kFundStreamId)));
+        }
+        auto fund = DecodeFundState(value);
+        if (!fund.has_value()) return fail(key, fund.error());
+        state.fund = std::move(fund).value();
+        return true;
+      }));
+  HPF_RETURN_IF_ERROR(inner);
+  HPF_RETURN_IF_ERROR(
       log.ScanState(kReversedStatePrefix, [&](std::string_view key, std::string_view value) {
         auto position = ParseReversedStateKey(key);
         if (!position.has_value()) return fail(key, position.error());
@@ -551,7 +643,11 @@ Result<State> LoadState(const events::EventLog& log) {
   HPF_RETURN_IF_ERROR(inner);
   // What ties the entries together: one O(n) pass, once per open.
   std::map<EmployerId, uint32_t> normal_accounts;
+  std::map<int32_t, uint32_t> accounts_by_open_year;
   for (const auto& [id, account] : state.accounts) {
+    if (account.status != AccountStatus::kClosed && account.interest.has_value()) {
+      ++accounts_by_open_year[account.interest->year().starting_year()];
+    }
     if (state.employer(account.employer) == nullptr) {
       return CorruptionError(fmt::format("stored state '{}': its employer {} is not stored",
                                          AccountStateKey(id), account.employer.value));
@@ -565,6 +661,11 @@ Result<State> LoadState(const events::EventLog& log) {
           fmt::format("stored state '{}': normal_accounts is {} but {} normal accounts are stored",
                       EmployerStateKey(id), employer.normal_accounts, counted));
     }
+  }
+  if (state.fund.accounts_by_open_year != accounts_by_open_year) {
+    return CorruptionError(fmt::format(
+        "stored state '{}': its accounts by open interest year are not the {} accounts stored",
+        FundStateKey(), state.accounts.size()));
   }
   return state;
 }

@@ -3,16 +3,18 @@
 // changed them (DESIGN principle 4), and read back when the sequencer opens.
 //
 // Keys are "employer/<id>", "account/<id>" and "reversed/<position>" (State's set of records
-// already reversed, one key each) with the number in decimal, no leading zeros, and "policy"
-// (the policy in force: its version and document). Values start with a format byte, then
-// every field of EmployerState / AccountState / PolicyInForce as fixed-width little-endian
-// integers and length-prefixed bytes (layouts in state_codec.cc); a reversed position's value
-// is the format byte alone. The policy's book is not stored: it is parsed from the document
-// when the state is loaded, so a document this build no longer accepts is kCorruption. A change of
-// layout takes the next format number (the history is in state_codec.cc). This build reads its own
-// format only: there is no migration yet, so a value of an older format is kUnimplemented with a
-// message that says so, never misread; a format no build has written is kCorruption. A field added
-// to the state structs fails to compile in state_codec.cc until it is encoded.
+// already reversed, one key each) with the number in decimal, no leading zeros, "policy" (the
+// policy in force: its version and document) and "fund/1" (the fund: the accounts each
+// interest year has to settle, the settlement runs). Values start with a format byte, then
+// every field of EmployerState / AccountState / PolicyInForce / FundState as fixed-width
+// little-endian integers and length-prefixed bytes (layouts in state_codec.cc); a reversed
+// position's value is the format byte alone. The policy's book is not stored: it is parsed
+// from the document when the state is loaded, so a document this build no longer accepts is
+// kCorruption. A change of layout takes the next format number (the history is in
+// state_codec.cc). This build reads its own format only: there is no migration yet, so a
+// value of an older format is kUnimplemented with a message that says so, never misread; a
+// format no build has written is kCorruption. A field added to the state structs fails to
+// compile in state_codec.cc until it is encoded.
 //
 // Stored bytes are untrusted (STYLE 5.5): decoding checks the length, the format byte, every
 // enum and flag, months, rates and the interest accumulator's invariants, and answers
@@ -35,13 +37,15 @@ inline constexpr std::string_view kEmployerStatePrefix = "employer/";
 inline constexpr std::string_view kAccountStatePrefix = "account/";
 inline constexpr std::string_view kReversedStatePrefix = "reversed/";
 inline constexpr std::string_view kPolicyStateKey = "policy";
+inline constexpr std::string_view kFundStatePrefix = "fund/";
 
 // The format byte this build writes (and the only one it reads).
-inline constexpr uint8_t kStateFormat = 3;
+inline constexpr uint8_t kStateFormat = 4;
 
 std::string EmployerStateKey(EmployerId id);
 std::string AccountStateKey(AccountId id);
 std::string ReversedStateKey(uint64_t position);
+std::string FundStateKey();  // "fund/1": the fund's one stream (record_encoding.h)
 // The number in a key; kCorruption unless the key is the prefix and a canonical decimal u64.
 Result<EmployerId> ParseEmployerStateKey(std::string_view key);
 Result<AccountId> ParseAccountStateKey(std::string_view key);
@@ -53,17 +57,20 @@ std::string EncodeAccountState(const AccountState& account);
 std::string EncodeReversedMark();
 // REQUIRES: policy.version >= 1 and policy.document is the book's (Evolve() installed it).
 std::string EncodePolicyState(const PolicyInForce& policy);
+std::string EncodeFundState(const FundState& fund);
 
 Result<EmployerState> DecodeEmployerState(std::string_view value);
 Result<AccountState> DecodeAccountState(std::string_view value);
 Status DecodeReversedMark(std::string_view value);
 // Decodes the version and the document and parses the document into the book.
 Result<PolicyInForce> DecodePolicyState(std::string_view value);
+Result<FundState> DecodeFundState(std::string_view value);
 
-// The whole write model from the log's stored state (EventLog::ScanState over the three
-// prefixes, and the policy's key); reads no records. Also checks what ties entries together:
-// every account's employer is registered and each employer's normal_accounts counts its
-// normal accounts. An account stored before the policy last changed its rate table (and
+// The whole write model from the log's stored state (EventLog::ScanState over the four
+// prefixes, and the policy's key; no fund key is an empty fund); reads no records. Also checks
+// what ties entries together: every account's employer is registered, each employer's
+// normal_accounts counts its normal accounts, and the fund's accounts by open year count the
+// accounts not closed. An account stored before the policy last changed its rate table (and
 // untouched since) is re-rated to it, as Evolve() did in memory (RerateAccounts).
 // kCorruption naming the key otherwise (kUnimplemented for a value of another format); the
 // log's read errors as they come. A store without a policy (new, or written before policies

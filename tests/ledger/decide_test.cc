@@ -456,11 +456,14 @@ TEST_SUITE("ledger") {
 
       const std::vector<Fact> facts =
           Apply(state, 20230630, SettleInterest{2022, {kAlice}}, policy);
-      REQUIRE(facts.size() == 1);
-      const auto& credited = std::get<YearEndInterestCredited>(facts[0]);
+      // Alice is the year's only account: her chunk starts the run and completes it.
+      REQUIRE(facts.size() == 3);
+      CHECK(std::get<YearEndSettlementStarted>(facts[0]).accounts_count == 1);
+      const auto& credited = std::get<YearEndInterestCredited>(facts[1]);
+      CHECK(std::get<YearEndSettlementCompleted>(facts[2]).interest_total == expected);
       CHECK(credited.interest == expected);
       CHECK(credited.day_basis == basis);
-      const std::vector<Posting> postings = PostingsOf(facts[0]);
+      const std::vector<Posting> postings = PostingsOf(facts[1]);
       REQUIRE(postings.size() == 2);
       CHECK(postings[0].gl_account == GlAccount::kInterestToPersonal);
       CHECK(postings[0].subledger == Subledger::kNone);  // 41101 has no sub-ledger (DOMAIN §7)
@@ -652,9 +655,9 @@ TEST_SUITE("ledger") {
     State state = StateAfter({Register(kAcme), Open(kAlice, kAcme)});
     PayMonth(state, 1, 202207, 20220715, Fen{800'000}, RemittanceKind::kRegular, Policy());
     const std::vector<Fact> credit = Apply(state, 20230630, SettleInterest{2022, {kAlice}});
-    const Fen interest = std::get<YearEndInterestCredited>(credit[0]).interest;
+    const Fen interest = std::get<YearEndInterestCredited>(credit[1]).interest;
     REQUIRE(interest > Fen{0});
-    Apply(state, 20230705, ReverseRecord{.position = 9, .target = TargetOf(credit[0], 20230630)});
+    Apply(state, 20230705, ReverseRecord{.position = 9, .target = TargetOf(credit[1], 20230630)});
     CHECK(state.account(kAlice)->balance == Fen{192'000});
     // The 2023 year counted balance + interest on all 366 days; now the balance alone.
     CHECK(state.account(kAlice)->interest->TotalFenDays() == FenDays{192'000 * 366});
@@ -1029,7 +1032,49 @@ TEST_SUITE("ledger") {
     CHECK(std::get<AccountClosed>(closed_account[0]).reason == AccountCloseReason::kOther);
     // Every credit of a year names the year's one settlement run.
     const std::vector<Fact> credits = Apply(state, 20230630, SettleInterest{2022, {kAlice}});
-    CHECK(std::get<YearEndInterestCredited>(credits[0]).settlement_id == 2022);
+    CHECK(std::get<YearEndInterestCredited>(credits[1]).settlement_id == 2022);
+  }
+
+  TEST_CASE("Settlement run: the first chunk starts it, the one that leaves no account ends it") {
+    // Given three accounts in interest year 2022, Alice paid for July.
+    const AccountId carol{1003};
+    State state =
+        StateAfter({Register(kAcme), Open(kAlice, kAcme), Open(kBob, kAcme), Open(carol, kAcme)});
+    PayMonth(state, 1, 202207, 20220715, Fen{800'000}, RemittanceKind::kRegular, Policy());
+    CHECK(state.fund.accounts_by_open_year == std::map<int32_t, uint32_t>{{2022, 3}});
+    // The first chunk starts the run for the three.
+    const std::vector<Fact> first = Apply(state, 20230630, SettleInterest{2022, {kAlice}});
+    REQUIRE(first.size() == 2);
+    const auto& started = std::get<YearEndSettlementStarted>(first[0]);
+    CHECK(started.settlement_id == 2022);
+    CHECK(started.accounts_count == 3);
+    CHECK(started.day_basis == DayBasis::k360);
+    const Fen alice_interest = std::get<YearEndInterestCredited>(first[1]).interest;
+    CHECK(alice_interest > Fen{0});
+    CHECK(state.fund.runs.at(2022) == SettlementRun{.accounts_count = 3,
+                                                    .credited_count = 1,
+                                                    .interest_total = alice_interest});
+    CHECK(state.fund.accounts_by_open_year == std::map<int32_t, uint32_t>{{2022, 2}, {2023, 1}});
+    // The chunk that settles the last two completes it, with the run's figures.
+    const std::vector<Fact> last = Apply(state, 20230630, SettleInterest{2022, {kBob, carol}});
+    REQUIRE(last.size() == 3);
+    const auto& completed = std::get<YearEndSettlementCompleted>(last[2]);
+    CHECK(completed.settlement_id == 2022);
+    CHECK(completed.accounts_credited_count == 3);
+    CHECK(completed.accounts_deferred_count == 0);
+    CHECK(completed.interest_total == alice_interest);  // Bob and Carol hold nothing
+    CHECK(state.fund.runs.at(2022).completed);
+    CHECK(state.fund.version == 2);
+    // An account opened later, back-dated into 2022, is credited by the same run: no restart.
+    Apply(state, 20230630, Open(AccountId{1004}, kAcme));
+    const std::vector<Fact> late = Apply(state, 20230701, SettleInterest{2022, {AccountId{1004}}});
+    REQUIRE(late.size() == 1);
+    CHECK(std::get<YearEndInterestCredited>(late[0]).settlement_id == 2022);
+    // A closed account no longer counts.
+    Apply(state, 20230702, Open(AccountId{1005}, kAcme));
+    CHECK(state.fund.accounts_by_open_year.at(2023) == 5);
+    Apply(state, 20230703, CloseAccount{AccountId{1005}});
+    CHECK(state.fund.accounts_by_open_year.at(2023) == 4);
   }
 
   // --- the policy (700s) ---
@@ -1163,7 +1208,8 @@ TEST_SUITE("ledger") {
               {.from = Day(20221101), .rate = RatePpm{17'500}, .fen_days = FenDays{46'464'000}},
           });
     const std::vector<Fact> credit = ApplyRecorded(state, 20230630, SettleInterest{2022, {kAlice}});
-    CHECK(std::get<YearEndInterestCredited>(credit[0]).interest == Fen{3'131});
+    CHECK(std::get<YearEndInterestCredited>(credit[1]).interest ==
+          Fen{3'131});  // [0]: the run starts
     // The next year opens under the new table: one segment at 1.75 %.
     REQUIRE(state.account(kAlice)->interest->segments().size() == 1);
     CHECK(state.account(kAlice)->interest->segments()[0].rate == RatePpm{17'500});

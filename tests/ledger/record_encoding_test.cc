@@ -140,6 +140,18 @@ YearEndInterestCredited Sample(std::type_identity<YearEndInterestCredited> /*unu
           .day_basis = DayBasis::k365,
           .interest = Fen{123}};
 }
+YearEndSettlementStarted Sample(std::type_identity<YearEndSettlementStarted> /*unused*/) {
+  return {.settlement_id = 2022,
+          .interest_year = 2022,
+          .day_basis = DayBasis::k365,
+          .accounts_count = 1'234};
+}
+YearEndSettlementCompleted Sample(std::type_identity<YearEndSettlementCompleted> /*unused*/) {
+  return {.settlement_id = 2022,
+          .accounts_credited_count = 1'233,
+          .accounts_deferred_count = 1,
+          .interest_total = Fen{987'654}};
+}
 RecordReversed Sample(std::type_identity<RecordReversed> /*unused*/) {
   auto target = std::make_shared<ReversalTarget>();
   target->event_type = "BankReceiptRecorded";
@@ -329,6 +341,24 @@ void Check(const YearEndInterestCredited& f, const schema::Record& r) {
     CHECK(segment->accumulator_fen_days() == f.segments[i].fen_days.value);
   }
   CHECK(t->interest_fen() == f.interest.value);
+}
+void Check(const YearEndSettlementStarted& f, const schema::Record& r) {
+  const auto* t = r.payload_as_YearEndSettlementStarted();
+  CHECK(t->settlement_id() == f.settlement_id);
+  CHECK(t->from_date() == 20220701);   // the interest year 2022 ...
+  CHECK(t->until_date() == 20230701);  // ... and its credit value date
+  CHECK(t->day_basis() == static_cast<uint16_t>(f.day_basis));
+  CHECK(t->accounts_count() == f.accounts_count);
+  CHECK(r.envelope()->stream_kind() == schema::EntityKind::Fund);
+  CHECK(r.envelope()->stream_id() == kFundStreamId);
+}
+void Check(const YearEndSettlementCompleted& f, const schema::Record& r) {
+  const auto* t = r.payload_as_YearEndSettlementCompleted();
+  CHECK(t->settlement_id() == f.settlement_id);
+  CHECK(t->accounts_credited_count() == f.accounts_credited_count);
+  CHECK(t->accounts_deferred_count() == f.accounts_deferred_count);
+  CHECK(t->interest_total_fen() == f.interest_total.value);
+  CHECK(r.envelope()->stream_kind() == schema::EntityKind::Fund);
 }
 void Check(const RecordReversed& f, const schema::Record& r) {
   const auto* t = r.payload_as_RecordReversed();

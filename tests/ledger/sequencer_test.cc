@@ -473,12 +473,18 @@ TEST_SUITE("ledger") {
     CHECK_MESSAGE(types.size() == std::variant_size_v<Fact>,
                   "add the new fact to RunWorkload so its records and state are tested");
 
-    // The settlement is one command of three records, one per account.
+    // The settlement is one command of five records: the run's start on the fund's stream,
+    // one credit per account, and the run's completion (the three were the year's accounts).
     const uint64_t settlement = w.positions.back();
-    CHECK(records.size() == settlement + 2);
-    for (uint64_t p = settlement; p <= settlement + 2; ++p) {
+    CHECK(records.size() == settlement + 4);
+    CHECK(records[settlement - 1].record().payload_type() ==
+          schema::Event::YearEndSettlementStarted);
+    for (uint64_t p = settlement + 1; p <= settlement + 3; ++p) {
       CHECK(records[p - 1].record().payload_type() == schema::Event::YearEndInterestCredited);
     }
+    CHECK(records[settlement + 3].record().payload_type() ==
+          schema::Event::YearEndSettlementCompleted);
+    CHECK(records[settlement + 3].record().envelope()->stream_version() == 2);
     // The reversal names the receipt by position and chain hash, on its stream and date.
     const schema::Record& reversal = records[w.receipt_position].record();
     REQUIRE(reversal.payload_type() == schema::Event::RecordReversed);
@@ -752,8 +758,10 @@ TEST_SUITE("ledger") {
     CHECK(Duplicate(results[2]) == 3);
     CHECK(Duplicate(results[3]) == 2);
     CHECK(Accepted(results[4]) == 5);
-    CHECK(Accepted(results[5]) == 6);  // two records: 6 and 7
-    CHECK(log->head().position.value == 7);
+    // Four records, 6 to 9: the year's settlement run starts, Alice and Carol (its only
+    // accounts) are credited, and the run completes.
+    CHECK(Accepted(results[5]) == 6);
+    CHECK(log->head().position.value == 9);
     CHECK(log->stats().batches == batches_before + 1);
     // The stored state matches: a reopened sequencer decides on it.
     CHECK(sequencer->Close().ok());
@@ -837,7 +845,8 @@ TEST_SUITE("ledger") {
     Accepted(Run1(*sequencer, Cmd("a", 20220701, Register(kAcme))));
     Accepted(Run1(*sequencer, Cmd("b", 20220701, Open(kAlice, kAcme))));
     Accepted(Run1(*sequencer, Cmd("c", 20220701, Open(kBob, kAcme))));
-    // `registers` one-record commands, then a settlement of two accounts (two records).
+    // `registers` one-record commands, then a settlement of two accounts: their credits, and
+    // the run's start (and its completion while they are the year's only accounts).
     auto list = [](size_t registers) {
       std::vector<Command> commands;
       commands.reserve(registers + 1);
@@ -849,14 +858,14 @@ TEST_SUITE("ledger") {
     };
     const uint64_t head = log->head().position.value;
     const auto stored_before = Stored(sequencer->SnapshotForTesting());
-    // 65 536 commands, 65 537 records: the settlement passes the bound.
+    // 65 536 commands, 65 539 records: the settlement (four records) passes the bound.
     auto results = RunAllOrNone(*sequencer, list(events::kBatchRecordsMax - 1));
     REQUIRE(results.size() == events::kBatchRecordsMax);
     const RejectionDetail too_large = Rejected(results.back());
     CHECK(too_large.rejection == Rejection::kAtomicListTooLarge);
     CHECK(too_large.message ==
           "the all-or-none list's records would exceed 65536, the most one append holds: "
-          "65535 before this command, which adds 2; submit the list in smaller parts");
+          "65535 before this command, which adds 4; submit the list in smaller parts");
     CHECK(Rejected(results[0]).message ==
           "command 65535 of the all-or-none list was rejected (atomic_list_too_large); nothing "
           "of the list was appended");
@@ -874,8 +883,9 @@ TEST_SUITE("ledger") {
     CHECK(log->head().position.value == head);
     // Exactly one append's worth is accepted, whole, even right behind ordinary commands: the
     // second is usually decided while the first is in the log (one group at a time), and
-    // cannot share the list's group: it is sent first, and the list decided again.
-    std::vector<Command> whole = list(events::kBatchRecordsMax - 2);
+    // cannot share the list's group: it is sent first, and the list decided again. (With Carol
+    // and Dave open too, the settlement is three records: the run's start and two credits.)
+    std::vector<Command> whole = list(events::kBatchRecordsMax - 3);
     auto first_ordinary = sequencer->Submit({Cmd("d", 20220701, Open(kCarol, kAcme))});
     auto second_ordinary = sequencer->Submit({Cmd("e", 20220701, Open(kDave, kAcme))});
     auto atomic = sequencer->Submit(std::move(whole), {.atomicity = Atomicity::kAllOrNone});
@@ -884,7 +894,7 @@ TEST_SUITE("ledger") {
     results = atomic.get();
     const uint64_t first = Accepted(results[0]);
     CHECK(first == head + 3);
-    CHECK(Accepted(results.back()) == first + events::kBatchRecordsMax - 2);
+    CHECK(Accepted(results.back()) == first + events::kBatchRecordsMax - 3);
     CHECK(log->head().position.value == first + events::kBatchRecordsMax - 1);
     CHECK(sequencer->Close().ok());
   }

@@ -145,6 +145,33 @@ TEST_SUITE("ledger") {
     }
   }
 
+  TEST_CASE("StateCodec: the fund round-trips with its open years and settlement runs") {
+    const FundState fund{.accounts_by_open_year = {{2022, 17}, {2023, 1'999'999}},
+                         .runs = {{2021, SettlementRun{.accounts_count = 5,
+                                                       .credited_count = 5,
+                                                       .interest_total = Fen{123},
+                                                       .completed = true}},
+                                  {2022, SettlementRun{.accounts_count = 2'000'000,
+                                                       .credited_count = 1'999'983,
+                                                       .interest_total = Fen{9'876'543'210}}}},
+                         .version = 3};
+    for (const FundState& value : {fund, FundState{}}) {
+      const std::string bytes = EncodeFundState(value);
+      auto decoded = DecodeFundState(bytes);
+      REQUIRE_MESSAGE(decoded.has_value(), decoded.status().ToString());
+      CHECK(*decoded == value);
+    }
+    FundState zero = fund;
+    zero.accounts_by_open_year[2024] = 0;
+    CHECK(DecodeFundState(EncodeFundState(zero)).status().message() ==
+          "fund state: open year 2024 counts no account");
+    const std::string bytes = EncodeFundState(fund);
+    for (size_t size = 0; size < bytes.size(); ++size) {
+      CHECK(DecodeFundState(std::string_view(bytes.data(), size)).status().code() ==
+            StatusCode::kCorruption);
+    }
+  }
+
   TEST_CASE("StateCodec: every truncation of a value is Corruption") {
     for (const std::string& value :
          {EncodeEmployerState(FullEmployer()), EncodeAccountState(FullAccount())}) {
@@ -296,9 +323,11 @@ TEST_SUITE("ledger") {
       for (const auto& [k, v] : delta) REQUIRE(batch.PutState(k, v).ok());
       REQUIRE((*log)->Append(std::move(batch)).has_value());
     };
+    FundState fund{.accounts_by_open_year = {{2022, 1}}, .version = 0};
     append({{EmployerStateKey(EmployerId{7}), EncodeEmployerState(employer)},
             {AccountStateKey(AccountId{1001}), EncodeAccountState(account)},
             {ReversedStateKey(1), EncodeReversedMark()},
+            {FundStateKey(), EncodeFundState(fund)},
             {"unrelated/1", "ignored"}},
            "k1");
 
@@ -309,6 +338,7 @@ TEST_SUITE("ledger") {
     CHECK(EncodeEmployerState(state->employers.at(EmployerId{7})) == EncodeEmployerState(employer));
     CHECK(EncodeAccountState(state->accounts.at(AccountId{1001})) == EncodeAccountState(account));
     CHECK(state->reversed_positions == std::set<uint64_t>{1});
+    CHECK(state->fund == fund);
 
     SUBCASE("a damaged value names its key") {
       append({{AccountStateKey(AccountId{1002}), Bytes({kStateFormat, 1})}}, "k2");
@@ -340,6 +370,13 @@ TEST_SUITE("ledger") {
       CHECK(
           status.message().starts_with("stored state 'reversed/2': reversed position state has "
                                        "format 1, written by an older build"));
+    }
+    SUBCASE("a fund whose open years do not count the accounts stored") {
+      fund.accounts_by_open_year[2022] = 2;
+      append({{FundStateKey(), EncodeFundState(fund)}}, "k2");
+      CHECK(LoadState(**log).status().message() ==
+            "stored state 'fund/1': its accounts by open interest year are not the 1 accounts "
+            "stored");
     }
     SUBCASE("a key that is not canonical") {
       append({{"employer/07", EncodeEmployerState(employer)}}, "k2");

@@ -771,8 +771,24 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::SettleInterest& c, ui
   return std::nullopt;
 }
 
+uint32_t ReferenceModel::AccountsToSettle(int32_t year) const {
+  uint32_t count = 0;
+  for (const auto& [id, account] : accounts_) {
+    if (account.status != ModelStatus::kClosed && account.interest_year == year) ++count;
+  }
+  return count;
+}
+
 void ReferenceModel::Effects(const ledger::SettleInterest& c, uint32_t date,
                              Prediction& prediction) {
+  // The year's first chunk starts its run (a record of the fund's, before the credits).
+  if (!runs_.contains(c.interest_year)) {
+    const uint32_t count = AccountsToSettle(c.interest_year);
+    runs_[c.interest_year] = ModelRun{.accounts_count = count};
+    prediction.run_started = count;
+    Log(JournalEntry{.kind = JournalKind::kLifecycle});
+  }
+  ModelRun& run = runs_.at(c.interest_year);
   for (const ledger::AccountId id : c.accounts) {
     ModelAccount& a = accounts_.at(id.value);
     // interest = 积数 × rate ÷ day basis, half-up to the fen once (DOMAIN §3).
@@ -792,6 +808,16 @@ void ReferenceModel::Effects(const ledger::SettleInterest& c, uint32_t date,
                      .account = id.value,
                      .amount_fen = interest,
                      .interest_year = c.interest_year});
+    if (!run.completed) {
+      ++run.credited_count;
+      run.interest_fen += interest;
+    }
+  }
+  // The chunk that leaves the year no account to settle completes the run (after the credits).
+  if (!run.completed && AccountsToSettle(c.interest_year) == 0) {
+    run.completed = true;
+    prediction.run_completed = std::pair{run.credited_count, run.interest_fen};
+    Log(JournalEntry{.kind = JournalKind::kLifecycle});
   }
 }
 

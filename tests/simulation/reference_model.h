@@ -29,7 +29,9 @@
 // unsealing's base replaces the months from its first month on. A month is paid once: a
 // regular line pays a month with nothing paid, a back-payment at most the base still due, and
 // an account's sequence skips months back-paid ahead of it. An account joins its employer's
-// sequence: never behind the employer's paid-up-to month when it is opened or unsealed.
+// sequence: never behind the employer's paid-up-to month when it is opened or unsealed. One
+// settlement run per interest year: its first chunk starts it for the accounts not closed
+// with that year open, the chunk that leaves none completes it.
 //
 // Where the ledger departs from DOMAIN.md, the model follows the ledger so that the simulation
 // keeps guarding everything else, and says so here: no departure is known today.
@@ -167,9 +169,22 @@ struct JournalEntry {
   bool reversed = false;
 };
 
+// A year's settlement run: open from its first chunk to the chunk that leaves the year no
+// account to settle.
+struct ModelRun {
+  uint32_t accounts_count = 0;  // to settle when it started
+  uint32_t credited_count = 0;
+  int64_t interest_fen = 0;
+  bool completed = false;
+};
+
 struct Prediction {
   std::optional<ledger::Rejection> rejection;  // nullopt: accepted (and applied)
   std::vector<int64_t> interest_fen;           // SettleInterest: each account's, in order
+  // SettleInterest: the run started by this chunk (its accounts to settle), and the run it
+  // completed (accounts credited, interest in total).
+  std::optional<uint32_t> run_started;
+  std::optional<std::pair<uint32_t, int64_t>> run_completed;
 };
 
 class ReferenceModel {
@@ -259,8 +274,12 @@ class ReferenceModel {
   // The account must exist and not be closed.
   Answer AccountMustBeOpen(uint64_t id) const;
 
+  // Accounts not closed whose open interest year is `year`, by a scan.
+  uint32_t AccountsToSettle(int32_t year) const;
+
   std::map<uint64_t, ModelEmployer> employers_;
   std::map<uint64_t, ModelAccount> accounts_;
+  std::map<int32_t, ModelRun> runs_;          // by interest year
   std::map<uint64_t, JournalEntry> journal_;  // by position, the latest window only
   uint64_t head_position_ = 0;
   size_t reversed_count_ = 0;

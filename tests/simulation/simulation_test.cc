@@ -492,10 +492,25 @@ class Simulation {
   void Apply(const ledger::Command& command, const ledger::Decision& got, const Prediction& want) {
     const size_t facts_expected =
         std::holds_alternative<ledger::SettleInterest>(command.body)
-            ? std::get<ledger::SettleInterest>(command.body).accounts.size()
+            ? std::get<ledger::SettleInterest>(command.body).accounts.size() +
+                  (want.run_started ? 1 : 0) + (want.run_completed ? 1 : 0)
             : 1;
     if (got.facts.size() != facts_expected) {
       Fail(fmt::format("{} facts, expected {}", got.facts.size(), facts_expected));
+    }
+    if (want.run_started) {
+      const auto* started = std::get_if<ledger::YearEndSettlementStarted>(&got.facts.front());
+      if (started == nullptr || started->accounts_count != *want.run_started) {
+        Fail(fmt::format("the run should start for {} accounts", *want.run_started));
+      }
+    }
+    if (want.run_completed) {
+      const auto* completed = std::get_if<ledger::YearEndSettlementCompleted>(&got.facts.back());
+      if (completed == nullptr || completed->accounts_credited_count != want.run_completed->first ||
+          completed->interest_total.value != want.run_completed->second) {
+        Fail(fmt::format("the run should complete with {} accounts credited, {} fen",
+                         want.run_completed->first, want.run_completed->second));
+      }
     }
     const ledger::Date date = ledger::Date::FromYyyymmdd(command.header.effective_date).value();
     size_t interest_index = 0;
