@@ -280,8 +280,9 @@ TEST_SUITE("projections") {
                                                       .contribution_base = ledger::Fen{800'000},
                                                       .employer_amount = ledger::Fen{96'000},
                                                       .employee_amount = ledger::Fen{96'000}});
+    // The run's first record is YearEndSettlementStarted; the account's credit follows it.
     const uint64_t credit =
-        ledger.Run(20230630, ledger::SettleInterest{2022, {ledger::AccountId{1001}}});
+        ledger.Run(20230630, ledger::SettleInterest{2022, {ledger::AccountId{1001}}}) + 1;
     const testing::LoggedRecords log(ledger.log());
     // The ledger's own table folds cleanly.
     auto right = AccountsProjection::Create({}).value();

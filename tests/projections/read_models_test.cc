@@ -152,7 +152,9 @@ Story Tell(Ledger& l) {
   s.alice_back_payment = l.Run(20221020, Line(5, kAlice, 202209));
   l.Run(20221020, ledger::CompleteRemittance{5, kAcme});
   s.before_settlement = l.Run(20221101, ledger::FreezeAccount{kCarol, "(2022)鲁02执1号", "court"});
-  s.settled = l.Run(20230630, ledger::SettleInterest{2022, {kAlice, kBob, kCarol, kDave}});
+  // The run's first record is YearEndSettlementStarted on the fund's stream; Alice's credit
+  // follows it.
+  s.settled = l.Run(20230630, ledger::SettleInterest{2022, {kAlice, kBob, kCarol, kDave}}) + 1;
   s.alice_interest_reversed =
       l.Run(20230705, ledger::ReverseRecord{.position = s.settled,
                                             .reason = ledger::ReversalReason::kWrongAmount,
