@@ -54,13 +54,16 @@ LAYER_MAY_INCLUDE = {
 # The only ledger/ headers projections/ may include: the ledger's pure arithmetic, so that
 # one formula serves the write model and the read models (STYLE 2.1, DESIGN §2). Never the
 # sequencer, the decision, the write model's state or ledger/internal/. Grow this list only
-# with headers that are pure functions of their arguments.
+# with headers that are pure functions of their arguments. ledger/policy.h qualifies: its
+# ParsePolicy() is a pure function of the document it is given, and the accounts read model
+# parses the PolicyChanged records' documents with it to follow the rate table in force.
 PROJECTIONS_MAY_INCLUDE_FROM_LEDGER = frozenset({
     "ledger/money.h",
     "ledger/rounding.h",
     "ledger/interest.h",
     "ledger/loan_schedule.h",
     "ledger/calendar.h",
+    "ledger/policy.h",
 })
 
 # Folders that may include anything, including "tests/..." and other folders' internal/.
