@@ -7,6 +7,7 @@
 
 #include "events/assert.h"
 #include "projections/read_models/internal/bytes.h"
+#include "projections/read_models/internal/lifecycle_status.h"
 #include "projections/read_models/internal/record_fields.h"
 
 namespace hpf::projections::read_models {
@@ -331,24 +332,12 @@ void AddPendingStep(Row& row, const PendingStep& step) {
 }  // namespace
 
 std::string_view AccountStatusName(AccountStatus status) {
-  switch (status) {
-    case AccountStatus::kNormal:
-      return "normal";
-    case AccountStatus::kSealed:
-      return "sealed";
-    case AccountStatus::kClosed:
-      return "closed";
-  }
-  return "unknown";
+  return internal::LifecycleStatusName(static_cast<uint8_t>(status));
 }
 
 Result<AccountStatus> ParseAccountStatus(std::string_view name) {
-  for (const AccountStatus status :
-       {AccountStatus::kNormal, AccountStatus::kSealed, AccountStatus::kClosed}) {
-    if (name == AccountStatusName(status)) return status;
-  }
-  return InvalidArgumentError(
-      fmt::format("account status \"{}\" is not one of normal, sealed, closed", name));
+  HPF_ASSIGN_OR_RETURN(const uint8_t value, internal::ParseLifecycleStatus("account status", name));
+  return static_cast<AccountStatus>(value);
 }
 
 std::vector<ledger::RateSegment> DefaultPersonalRateTable() {

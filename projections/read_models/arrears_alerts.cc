@@ -45,12 +45,7 @@ void EncodeState(std::string& out, const State& state) {
   writer.U64(state.status_position);
   writer.U32(state.paid_up_to_month);
   writer.U64(state.paid_up_position);
-  writer.U16(static_cast<uint16_t>(state.deferrals.size()));
-  for (const DeferralGrant& grant : state.deferrals) {
-    writer.U32(grant.from_month.yyyymm());
-    writer.U32(grant.to_month.yyyymm());
-    writer.U64(grant.position);
-  }
+  WriteDeferrals(writer, state.deferrals);
   writer.U64(state.stream_version);
 }
 
@@ -63,20 +58,7 @@ Status DecodeState(std::string_view value, uint64_t employer_id, State* state) {
   state->status_position = reader.U64();
   state->paid_up_to_month = reader.U32();
   state->paid_up_position = reader.U64();
-  const uint16_t deferrals = reader.U16();
-  state->deferrals.clear();
-  for (uint16_t i = 0; i < deferrals && reader.ok(); ++i) {
-    const uint32_t from = reader.U32();
-    const uint32_t to = reader.U32();
-    const uint64_t position = reader.U64();
-    auto from_month = ledger::Month::FromYyyymm(from);
-    auto to_month = ledger::Month::FromYyyymm(to);
-    if (!reader.ok()) break;
-    if (!from_month.has_value() || !to_month.has_value()) {
-      return ValueReader::Invalid(what, "a deferral month is not valid");
-    }
-    state->deferrals.push_back({*from_month, *to_month, position});
-  }
+  HPF_RETURN_IF_ERROR(ReadDeferrals(reader, what, &state->deferrals));
   state->stream_version = reader.U64();
   HPF_RETURN_IF_ERROR(reader.Finish(what));
   if (status < 1 || status > 3 || !ledger::Month::FromYyyymm(state->paid_up_to_month)) {

@@ -3,7 +3,9 @@
 
 #include <fmt/core.h>
 
+#include "events/assert.h"
 #include "projections/read_models/internal/bytes.h"
+#include "projections/read_models/internal/lifecycle_status.h"
 #include "projections/read_models/internal/record_fields.h"
 
 namespace hpf::projections::read_models {
@@ -59,12 +61,7 @@ void EncodeRow(std::string& out, const Row& row) {
   writer.U32(row.paid_up_to_month);
   writer.U64(row.paid_up_position);
   writer.U64(row.open_remittance_id);
-  writer.U16(static_cast<uint16_t>(row.deferrals.size()));
-  for (const DeferralGrant& grant : row.deferrals) {
-    writer.U32(grant.from_month.yyyymm());
-    writer.U32(grant.to_month.yyyymm());
-    writer.U64(grant.position);
-  }
+  WriteDeferrals(writer, row.deferrals);
   writer.I64(row.suspense_fen);
   writer.I64(row.accounts_normal);
   writer.I64(row.accounts_sealed);
@@ -89,20 +86,7 @@ Status DecodeRow(std::string_view value, uint64_t employer_id, Row* row) {
   row->paid_up_to_month = reader.U32();
   row->paid_up_position = reader.U64();
   row->open_remittance_id = reader.U64();
-  const uint16_t deferrals = reader.U16();
-  row->deferrals.clear();
-  for (uint16_t i = 0; i < deferrals && reader.ok(); ++i) {
-    const uint32_t from = reader.U32();
-    const uint32_t to = reader.U32();
-    const uint64_t position = reader.U64();
-    auto from_month = ledger::Month::FromYyyymm(from);
-    auto to_month = ledger::Month::FromYyyymm(to);
-    if (!reader.ok()) break;
-    if (!from_month.has_value() || !to_month.has_value()) {
-      return ValueReader::Invalid(what, "a deferral month is not valid");
-    }
-    row->deferrals.push_back({*from_month, *to_month, position});
-  }
+  HPF_RETURN_IF_ERROR(ReadDeferrals(reader, what, &row->deferrals));
   row->suspense_fen = reader.I64();
   row->accounts_normal = reader.I64();
   row->accounts_sealed = reader.I64();
@@ -179,24 +163,42 @@ void CountAccount(Row& row, const AccountLink& link, int64_t delta) {
 }  // namespace
 
 std::string_view EmployerStatusName(EmployerStatus status) {
-  switch (status) {
-    case EmployerStatus::kNormal:
-      return "normal";
-    case EmployerStatus::kSealed:
-      return "sealed";
-    case EmployerStatus::kClosed:
-      return "closed";
-  }
-  return "unknown";
+  return internal::LifecycleStatusName(static_cast<uint8_t>(status));
 }
 
 Result<EmployerStatus> ParseEmployerStatus(std::string_view name) {
-  for (const EmployerStatus status :
-       {EmployerStatus::kNormal, EmployerStatus::kSealed, EmployerStatus::kClosed}) {
-    if (name == EmployerStatusName(status)) return status;
+  HPF_ASSIGN_OR_RETURN(const uint8_t value,
+                       internal::ParseLifecycleStatus("employer status", name));
+  return static_cast<EmployerStatus>(value);
+}
+
+void WriteDeferrals(internal::ValueWriter& writer, std::span<const DeferralGrant> deferrals) {
+  HPF_ASSERT(deferrals.size() <= UINT16_MAX);
+  writer.U16(static_cast<uint16_t>(deferrals.size()));
+  for (const DeferralGrant& grant : deferrals) {
+    writer.U32(grant.from_month.yyyymm());
+    writer.U32(grant.to_month.yyyymm());
+    writer.U64(grant.position);
   }
-  return InvalidArgumentError(
-      fmt::format("employer status \"{}\" is not one of normal, sealed, closed", name));
+}
+
+Status ReadDeferrals(internal::ValueReader& reader, std::string_view what,
+                     std::vector<DeferralGrant>* deferrals) {
+  const uint16_t count = reader.U16();
+  deferrals->clear();
+  for (uint16_t i = 0; i < count && reader.ok(); ++i) {
+    const uint32_t from = reader.U32();
+    const uint32_t to = reader.U32();
+    const uint64_t position = reader.U64();
+    if (!reader.ok()) break;
+    auto from_month = ledger::Month::FromYyyymm(from);
+    auto to_month = ledger::Month::FromYyyymm(to);
+    if (!from_month.has_value() || !to_month.has_value()) {
+      return ValueReader::Invalid(what, "a deferral month is not valid");
+    }
+    deferrals->push_back({*from_month, *to_month, position});
+  }
+  return Status::Ok();
 }
 
 Status EmployersProjection::Load(const ReadView& stored) {

@@ -44,6 +44,20 @@ enum class EmployerStatus : uint8_t {
 std::string_view EmployerStatusName(EmployerStatus status);
 Result<EmployerStatus> ParseEmployerStatus(std::string_view name);
 
+namespace internal {
+class ValueReader;
+class ValueWriter;
+}  // namespace internal
+
+// An employer's deferral grants (缓缴) in the stored form of every read model that keeps them
+// (this one and arrears_alerts.h): a u16 count, then each grant's from month, to month (u32
+// yyyymm) and position (u64). REQUIRES: at most 65 535 grants.
+void WriteDeferrals(internal::ValueWriter& writer, std::span<const DeferralGrant> deferrals);
+// Reads them back, replacing `deferrals`. kCorruption naming `what` for a month that is not
+// one; a short read is left to the reader's Finish().
+Status ReadDeferrals(internal::ValueReader& reader, std::string_view what,
+                     std::vector<DeferralGrant>* deferrals);
+
 class EmployersProjection final : public Projection {
  public:
   std::string_view name() const override { return "employers"; }
