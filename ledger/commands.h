@@ -1,6 +1,6 @@
 // ledger/commands.h — what callers ask the ledger to do (imperative), part 1: employers,
 // personal accounts and contributions, interest settlement, reversals and policy changes
-// (issue #3).
+// (issue #3), and the closing withdrawal (销户提取) that pays an account's interest to date.
 //
 // A command carries its idempotency key, the authenticated actor, the channel and the
 // effective (value) date; time and ids enter only here, so Decide() is a pure function
@@ -148,10 +148,70 @@ struct UnfreezeAccount {
   std::string authority;
 };
 
-// 销户 of an account whose balance is zero. (A closing withdrawal or a transfer out — part 2 —
-// closes an account by its own command, which names it as the cause.)
+// 销户 of an account whose balance is zero. (A closing withdrawal closes an account by its own
+// payment, which names it as the cause; so will a transfer out.)
 struct CloseAccount {
   AccountId account;
+};
+
+// Why money is withdrawn (DOMAIN §4). Values = schema WithdrawalReason.
+enum class WithdrawalReason : uint8_t {
+  kPurchase = 1,               // 01 购房
+  kBuildOrOverhaul = 2,        // 02 建造、翻建、大修
+  kRetirement = 3,             // 03 离退休 (closing)
+  kLossOfWorkingCapacity = 4,  // 04 丧失劳动能力 (closing)
+  kLeavingCity = 5,            // 05 出境定居 / 离开本市 (closing)
+  kLoanRepayment = 6,          // 06 偿还购房贷款
+  kRent = 7,                   // 07 租房
+  kDeath = 8,                  // 08 死亡或宣告死亡 (closing; heirs are paid)
+  kSeriousIllness = 9,         // 09 重大疾病
+  kOther = 99,                 // 99 其他
+};
+
+// A closing reason (03, 04, 05, 08) pays the whole balance with interest to date and closes
+// the account; the others are partial withdrawals (部分提取).
+bool IsClosingReason(WithdrawalReason reason);
+
+// A withdrawal (提取) is applied for, reviewed by another person (four eyes: the applicant
+// never approves or rejects their own), then paid by the bank (DOMAIN §4). The applicant and
+// reviewer are the commands' header.actor. The ledger takes closing reasons: the payment is
+// the balance on the payment day plus the interest from the last settlement to that day, and
+// the account closes. Partial reasons, with their policy limits (rent cap, price cap,
+// per-channel limits), are refused until the withdrawals issue builds them.
+struct ApplyWithdrawal {
+  uint64_t withdrawal_id = 0;  // the centre's application number, never reused
+  AccountId account;
+  WithdrawalReason reason = WithdrawalReason::kRetirement;
+  std::string payee_reference;     // the payee's bank account, as the centre's token
+  std::string evidence_reference;  // retirement certificate, death certificate, ...
+};
+
+// The reviewer (header.actor, not the applicant) approves: the account's money is held for it.
+struct ApproveWithdrawal {
+  uint64_t withdrawal_id = 0;
+};
+
+// The reviewer (header.actor, not the applicant) refuses it, saying why.
+struct RejectWithdrawal {
+  uint64_t withdrawal_id = 0;
+  std::string reason;
+};
+
+// The bank paid an approved withdrawal on the effective date, from the fund's deposit. For a
+// closing reason the ledger credits interest to date first (Dr 41101 / Cr 201), pays the
+// whole balance (Dr 201 / Cr 101) and closes the account.
+struct PayWithdrawal {
+  uint64_t withdrawal_id = 0;
+  uint64_t deposit_id = 1;  // the centre's demand deposit it was paid from
+  std::string bank_code;
+  std::string bank_reference;  // the bank's transaction reference
+};
+
+// An applied or approved withdrawal is withdrawn by the person or stopped (the bank could not
+// pay); its hold is released.
+struct CancelWithdrawal {
+  uint64_t withdrawal_id = 0;
+  std::string reason;
 };
 
 // Money from an employer reached the fund's bank account: it waits in the employer's suspense
@@ -251,7 +311,8 @@ using CommandBody =
                  SealEmployer, CloseEmployer, ReopenEmployer, OpenAccount, ChangeAccountBase,
                  SealAccount, UnsealAccount, FreezeAccount, UnfreezeAccount, CloseAccount,
                  RecordBankReceipt, OpenRemittance, AllocateContribution, CompleteRemittance,
-                 SettleInterest, ReverseRecord, ChangePolicy>;
+                 SettleInterest, ReverseRecord, ChangePolicy, ApplyWithdrawal, ApproveWithdrawal,
+                 RejectWithdrawal, PayWithdrawal, CancelWithdrawal>;
 
 struct Command {
   CommandHeader header;

@@ -45,6 +45,23 @@ bool KnownReason(ReversalReason reason) {
   return false;
 }
 
+bool KnownWithdrawalReason(WithdrawalReason reason) {
+  switch (reason) {
+    case WithdrawalReason::kPurchase:
+    case WithdrawalReason::kBuildOrOverhaul:
+    case WithdrawalReason::kRetirement:
+    case WithdrawalReason::kLossOfWorkingCapacity:
+    case WithdrawalReason::kLeavingCity:
+    case WithdrawalReason::kLoanRepayment:
+    case WithdrawalReason::kRent:
+    case WithdrawalReason::kDeath:
+    case WithdrawalReason::kSeriousIllness:
+    case WithdrawalReason::kOther:
+      return true;
+  }
+  return false;
+}
+
 std::string Percent(RatePpm rate) {
   return fmt::format("{}.{:02} %", rate.value / 10'000, (rate.value % 10'000) / 100);
 }
@@ -208,12 +225,13 @@ std::optional<Decision> CheckFirstMonth(uint32_t yyyymm) {
 // Each operator() checks one command's own rules after the common header checks.
 class Rules {
  public:
-  Rules(const State& state, const PolicyBook& book, Date effective)
+  Rules(const State& state, const PolicyBook& book, Date effective, std::string_view actor)
       : state_(state),
         book_(book),
         policy_(book.At(effective)),
         effective_(effective),
-        date_(effective.ToIsoString()) {}
+        date_(effective.ToIsoString()),
+        actor_(actor) {}
 
   Decision operator()(const RegisterEmployer& c) const {
     if (auto r = CheckIds({{"employer id", c.employer.value}})) return *r;
@@ -448,7 +466,169 @@ class Rules {
                                 c.account.value, FormatYuan(account->balance)));
     }
     // Closed with nothing in it: no withdrawal or transfer is its cause.
-    return Accept(AccountClosed{c.account, account->employer, AccountCloseReason::kOther});
+    Decision decision =
+        Accept(AccountClosed{c.account, account->employer, AccountCloseReason::kOther});
+    if (auto completed = RunCompletedByLeaving(*account)) decision.facts.push_back(*completed);
+    return decision;
+  }
+
+  Decision operator()(const ApplyWithdrawal& c) const {
+    if (auto r = CheckIds({{"withdrawal id", c.withdrawal_id}, {"account id", c.account.value}})) {
+      return *r;
+    }
+    if (!KnownWithdrawalReason(c.reason)) {
+      return Reject(Rejection::kCodeInvalid,
+                    fmt::format("withdrawal reason {} is not a reason code (01-09, 99)",
+                                static_cast<int>(c.reason)));
+    }
+    if (auto r = CheckActor("applicant")) return *r;
+    if (auto r = CheckOptionalText(c.payee_reference, "payee reference", kNameBytesMax)) {
+      return *r;
+    }
+    if (auto r = CheckOptionalText(c.evidence_reference, "evidence reference", kNameBytesMax)) {
+      return *r;
+    }
+    if (!IsClosingReason(c.reason)) {
+      return Reject(Rejection::kPartialWithdrawalNotOffered,
+                    fmt::format("withdrawal reason {:02}: the ledger takes closing withdrawals "
+                                "(03 retirement, 04 loss of working capacity, 05 leaving the "
+                                "city, 08 death) only; partial withdrawals (部分提取) are not "
+                                "offered yet",
+                                static_cast<int>(c.reason)));
+    }
+    if (state_.withdrawal(c.withdrawal_id) != nullptr) {
+      return Reject(Rejection::kWithdrawalAlreadyExists,
+                    fmt::format("withdrawal {} already exists: an application needs a new id",
+                                c.withdrawal_id));
+    }
+    const AccountState* account = nullptr;
+    if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
+    if (account->frozen) {
+      return Reject(Rejection::kAccountFrozen,
+                    fmt::format("account {} is frozen by a court order: nothing may leave it",
+                                c.account.value));
+    }
+    if (account->withdrawal_in_flight != 0) {
+      return Reject(Rejection::kWithdrawalInFlight,
+                    fmt::format("account {} already has withdrawal {} in flight: it is paid, "
+                                "rejected or cancelled first",
+                                c.account.value, account->withdrawal_in_flight));
+    }
+    return Accept(WithdrawalApplied{
+        .terms = c,
+        .amount = account->balance,
+        .applicant = std::string(actor_),
+        .decide_by_date = static_cast<uint32_t>(
+            AddDays(effective_, static_cast<int32_t>(policy_.withdrawal_review_days)).yyyymmdd())});
+  }
+
+  Decision operator()(const ApproveWithdrawal& c) const {
+    const WithdrawalState* withdrawal = nullptr;
+    if (auto r = FindPendingForReview(c.withdrawal_id, "approve", &withdrawal)) return *r;
+    const AccountState* account = nullptr;
+    if (auto r = FindOpenAccount(state_, withdrawal->account, &account)) return *r;
+    if (account->frozen) {
+      return Reject(Rejection::kAccountFrozen,
+                    fmt::format("account {} is frozen by a court order: nothing may leave it",
+                                withdrawal->account.value));
+    }
+    return Accept(WithdrawalApproved{.withdrawal_id = c.withdrawal_id,
+                                     .account = withdrawal->account,
+                                     .reviewer = std::string(actor_),
+                                     .amount = account->balance});
+  }
+
+  Decision operator()(const RejectWithdrawal& c) const {
+    if (auto r = CheckText(c.reason, "rejection reason", kNoteBytesMax)) return *r;
+    const WithdrawalState* withdrawal = nullptr;
+    if (auto r = FindPendingForReview(c.withdrawal_id, "reject", &withdrawal)) return *r;
+    return Accept(WithdrawalRejected{.withdrawal_id = c.withdrawal_id,
+                                     .account = withdrawal->account,
+                                     .reviewer = std::string(actor_),
+                                     .reason = c.reason});
+  }
+
+  Decision operator()(const PayWithdrawal& c) const {
+    if (auto r = CheckIds({{"withdrawal id", c.withdrawal_id}, {"deposit id", c.deposit_id}})) {
+      return *r;
+    }
+    if (auto r = CheckText(c.bank_code, "bank code", kCodeBytesMax)) return *r;
+    if (auto r = CheckText(c.bank_reference, "bank reference", kNameBytesMax)) return *r;
+    const WithdrawalState* withdrawal = nullptr;
+    if (auto r = FindWithdrawal(c.withdrawal_id, &withdrawal)) return *r;
+    if (withdrawal->status == WithdrawalStatus::kApplied) {
+      return Reject(Rejection::kWithdrawalNotApproved,
+                    fmt::format("withdrawal {} is not approved yet: a reviewer approves it "
+                                "before the bank pays",
+                                c.withdrawal_id));
+    }
+    if (auto r = CheckNotFinished(c.withdrawal_id, *withdrawal)) return *r;
+    const AccountState* account = nullptr;
+    if (auto r = FindOpenAccount(state_, withdrawal->account, &account)) return *r;
+    if (account->frozen) {
+      return Reject(Rejection::kAccountFrozen,
+                    fmt::format("account {} is frozen by a court order: nothing may leave it",
+                                withdrawal->account.value));
+    }
+    const InterestAccumulator& open = *account->interest;
+    if (effective_ < open.latest_value_date()) {
+      return Reject(
+          Rejection::kPaymentBeforeValueDatedMoney,
+          fmt::format("account {} holds money value-dated {}: a payment on {} would "
+                      "pay interest on days it did not hold it",
+                      withdrawal->account.value, open.latest_value_date().ToIsoString(), date_));
+    }
+    // The interest from the last settlement to the payment day (DOMAIN §3): the open year's
+    // days before it, and when the payment comes after that year's end (the withdrawal kept
+    // the settlement away) the following years' with the balance carried, rounded once.
+    const int32_t years_on =
+        InterestYearOf(effective_).starting_year() - open.year().starting_year();
+    if (years_on > static_cast<int32_t>(kInterestToDateYearsMax)) {
+      return Reject(Rejection::kInterestYearNotSettled,
+                    fmt::format("account {} has interest year {} unsettled, {} years before "
+                                "the payment on {}: interest to date spans at most {} years",
+                                withdrawal->account.value, open.year().starting_year(), years_on,
+                                date_, kInterestToDateYearsMax));
+    }
+    std::vector<InterestSegment> segments;
+    InterestAccumulator accumulator = open;
+    while (accumulator.year().LastDay() < effective_) {
+      segments.insert(segments.end(), accumulator.segments().begin(), accumulator.segments().end());
+      accumulator = CarryForward(accumulator, Fen{0}, book_.personal_rate_table());
+    }
+    const std::vector<InterestSegment> last = accumulator.SegmentsUntil(effective_);
+    segments.insert(segments.end(), last.begin(), last.end());
+    const Fen interest = InterestOn(segments, policy_.day_basis);
+    Decision decision;
+    decision.facts.push_back(InterestToDateCredited{.account = withdrawal->account,
+                                                    .from_date = open.year().FirstDay(),
+                                                    .until_date = effective_,
+                                                    .day_basis = policy_.day_basis,
+                                                    .segments = std::move(segments),
+                                                    .interest = interest,
+                                                    .withdrawal_id = c.withdrawal_id});
+    decision.facts.push_back(WithdrawalPaid{.withdrawal_id = c.withdrawal_id,
+                                            .account = withdrawal->account,
+                                            .reason = withdrawal->reason,
+                                            .amount = account->balance + interest,
+                                            .deposit_id = c.deposit_id,
+                                            .bank_code = c.bank_code,
+                                            .bank_reference = c.bank_reference});
+    decision.facts.push_back(AccountClosed{.account = withdrawal->account,
+                                           .employer = account->employer,
+                                           .reason = AccountCloseReason::kClosingWithdrawal,
+                                           .withdrawal_id = c.withdrawal_id});
+    if (auto completed = RunCompletedByLeaving(*account)) decision.facts.push_back(*completed);
+    return decision;
+  }
+
+  Decision operator()(const CancelWithdrawal& c) const {
+    if (auto r = CheckText(c.reason, "cancellation reason", kNoteBytesMax)) return *r;
+    const WithdrawalState* withdrawal = nullptr;
+    if (auto r = FindWithdrawal(c.withdrawal_id, &withdrawal)) return *r;
+    if (auto r = CheckNotFinished(c.withdrawal_id, *withdrawal)) return *r;
+    return Accept(WithdrawalCancelled{
+        .withdrawal_id = c.withdrawal_id, .account = withdrawal->account, .reason = c.reason});
   }
 
   Decision operator()(const RecordBankReceipt& c) const {
@@ -712,6 +892,12 @@ class Rules {
                       fmt::format("account {} is already settled for interest year {}", id.value,
                                   c.interest_year));
       }
+      if (account->withdrawal_in_flight != 0) {
+        return Reject(Rejection::kSettlementWithdrawalInFlight,
+                      fmt::format("account {} has withdrawal {} in flight: its payment pays the "
+                                  "interest to date instead; settle the chunk without it",
+                                  id.value, account->withdrawal_in_flight));
+      }
       const auto segments = account->interest->segments();
       decision.facts.push_back(
           YearEndInterestCredited{.account = id,
@@ -954,6 +1140,82 @@ class Rules {
     return std::nullopt;
   }
 
+  // The command's actor names the applicant or the reviewer: four eyes need a name.
+  std::optional<Decision> CheckActor(std::string_view role) const {
+    if (actor_.empty()) {
+      return Reject(Rejection::kTextFieldInvalid,
+                    fmt::format("the {} is the command's actor, which is empty", role));
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Decision> FindWithdrawal(uint64_t id, const WithdrawalState** out) const {
+    if (auto r = CheckIds({{"withdrawal id", id}})) return r;
+    *out = state_.withdrawal(id);
+    if (*out == nullptr) {
+      return Reject(Rejection::kWithdrawalNotFound,
+                    fmt::format("withdrawal {} was never applied for", id));
+    }
+    return std::nullopt;
+  }
+
+  static std::optional<Decision> CheckNotFinished(uint64_t id, const WithdrawalState& withdrawal) {
+    switch (withdrawal.status) {
+      case WithdrawalStatus::kApplied:
+      case WithdrawalStatus::kApproved:
+        return std::nullopt;
+      case WithdrawalStatus::kPaid:
+        return Reject(Rejection::kWithdrawalFinished,
+                      fmt::format("withdrawal {} is already paid", id));
+      case WithdrawalStatus::kRejected:
+        return Reject(Rejection::kWithdrawalFinished,
+                      fmt::format("withdrawal {} was rejected: a new application is needed", id));
+      case WithdrawalStatus::kCancelled:
+        return Reject(Rejection::kWithdrawalFinished,
+                      fmt::format("withdrawal {} was cancelled: a new application is needed", id));
+    }
+    HPF_ASSERT(false);
+    return std::nullopt;
+  }
+
+  // A withdrawal a reviewer may decide: applied, not yet decided, and not by its applicant.
+  std::optional<Decision> FindPendingForReview(uint64_t id, std::string_view verb,
+                                               const WithdrawalState** out) const {
+    if (auto r = CheckActor("reviewer")) return r;
+    if (auto r = FindWithdrawal(id, out)) return r;
+    if ((*out)->status != WithdrawalStatus::kApplied) {
+      if (auto r = CheckNotFinished(id, **out)) return r;
+      return Reject(Rejection::kWithdrawalNotPending,
+                    fmt::format("withdrawal {} is already approved: only an application "
+                                "waiting for review can be {}d",
+                                id, verb));
+    }
+    if ((*out)->applicant == actor_) {
+      return Reject(Rejection::kReviewerIsApplicant,
+                    fmt::format("{} applied for withdrawal {}: another person must {} it (four "
+                                "eyes, 交叉复核)",
+                                actor_, id, verb));
+    }
+    return std::nullopt;
+  }
+
+  // An account leaving the accounts its open year has to settle (closed): if that year's run
+  // has started and was waiting for this account only, the run is complete.
+  std::optional<Fact> RunCompletedByLeaving(const AccountState& account) const {
+    const int32_t year = account.interest->year().starting_year();
+    const FundState& fund = state_.fund;
+    const auto to_settle = fund.accounts_by_open_year.find(year);
+    HPF_ASSERT(to_settle != fund.accounts_by_open_year.end() && to_settle->second >= 1);
+    const auto run = fund.runs.find(year);
+    if (to_settle->second != 1 || run == fund.runs.end() || run->second.completed) {
+      return std::nullopt;
+    }
+    return YearEndSettlementCompleted{.settlement_id = static_cast<uint64_t>(year),
+                                      .accounts_credited_count = run->second.credited_count,
+                                      .accounts_deferred_count = 0,
+                                      .interest_total = run->second.interest_total};
+  }
+
   // Money value-dated in a later interest year waits for the account's settlement, so that
   // every accumulator covers exactly one year.
   std::optional<Decision> CheckYearOpen(const AccountState& account, AccountId id) const {
@@ -1000,7 +1262,8 @@ class Rules {
   const PolicyBook& book_;  // the book in force
   const Policy& policy_;    // its version in force on the effective date
   Date effective_;
-  std::string date_;  // effective_ for messages
+  std::string date_;        // effective_ for messages
+  std::string_view actor_;  // the command's authenticated principal
 };
 
 }  // namespace
@@ -1022,7 +1285,7 @@ Decision Decide(const State& state, const Command& command, const PolicyBook& po
     return Reject(Rejection::kEffectiveDateInvalid,
                   fmt::format("effective date: {}", year.error().message()));
   }
-  return std::visit(Rules(state, policy, *date), command.body);
+  return std::visit(Rules(state, policy, *date, command.header.actor), command.body);
 }
 
 }  // namespace hpf::ledger

@@ -39,6 +39,18 @@ std::vector<Posting> PostingsOf(const Fact& fact) {
               {GlAccount::kInterestToPersonal, Subledger::kNone, 0},
               {GlAccount::kPersonalAccounts, Subledger::kAccount, f.account.value}, f.interest);
           return {debit, credit};
+        } else if constexpr (std::is_same_v<F, InterestToDateCredited>) {
+          if (f.interest == Fen{0}) return {};
+          auto [debit, credit] = Transfer(
+              {GlAccount::kInterestToPersonal, Subledger::kNone, 0},
+              {GlAccount::kPersonalAccounts, Subledger::kAccount, f.account.value}, f.interest);
+          return {debit, credit};
+        } else if constexpr (std::is_same_v<F, WithdrawalPaid>) {
+          if (f.amount == Fen{0}) return {};  // a closing withdrawal of an empty account
+          auto [debit, credit] =
+              Transfer({GlAccount::kPersonalAccounts, Subledger::kAccount, f.account.value},
+                       {GlAccount::kFundDeposits, Subledger::kDeposit, f.deposit_id}, f.amount);
+          return {debit, credit};
         } else {
           return {};
         }

@@ -1,5 +1,6 @@
 // ledger/facts.h — what Decide() concluded happened (past tense), part 1: employers and
-// personal accounts, contributions, interest, reversals and policy changes. Each fact becomes
+// personal accounts, contributions, interest, reversals and policy changes, and closing
+// withdrawals. Each fact becomes
 // one record of schemas/events.fbs (the table of the same name) when the sequencer appends
 // it; Evolve() applies it to the write model's state.
 // Lifecycle facts move no money and carry no postings; PostingsOf() gives a money fact's
@@ -83,7 +84,7 @@ struct AccountUnfrozen {
 };
 // Values = schema AccountCloseReason.
 enum class AccountCloseReason : uint8_t {
-  kClosingWithdrawal = 1,  // 销户提取 paid out the balance (part 2)
+  kClosingWithdrawal = 1,  // 销户提取 paid out the balance
   kTransferredOut = 2,     // 外部转出 (part 2)
   kHeirlessBalance = 3,    // death without heirs (part 2)
   kOther = 99,             // closed with nothing in it (CloseAccount)
@@ -92,6 +93,7 @@ struct AccountClosed {
   AccountId account;
   EmployerId employer;
   AccountCloseReason reason = AccountCloseReason::kOther;
+  uint64_t withdrawal_id = 0;  // the closing withdrawal that emptied it; 0 for kOther
 };
 
 struct BankReceiptRecorded {
@@ -150,6 +152,55 @@ struct YearEndSettlementCompleted {
   Fen interest_total;
 };
 
+// A withdrawal was applied for by `applicant` (the command's actor); nothing is held yet.
+struct WithdrawalApplied {
+  ApplyWithdrawal terms;  // validated
+  Fen amount;             // requested: for a closing reason, the balance on application
+  std::string applicant;
+  uint32_t decide_by_date = 0;  // yyyymmdd: the application's date + the policy's review days
+};
+struct WithdrawalApproved {
+  uint64_t withdrawal_id = 0;
+  AccountId account;
+  std::string reviewer;
+  Fen amount;  // held until paid or cancelled: for a closing reason, the balance on approval
+};
+struct WithdrawalRejected {
+  uint64_t withdrawal_id = 0;
+  AccountId account;
+  std::string reviewer;
+  std::string reason;
+};
+// Interest from the last settlement to a closing withdrawal's payment day (DOMAIN §3), over
+// [from_date, until_date): the segments of the account's open interest year before
+// until_date, and of the years after it when the payment comes after 30 June with the year
+// still open (a withdrawal in flight keeps the settlement away, DOMAIN §3). Rounded once.
+// Postings: Dr 41101 / Cr 201(account).
+struct InterestToDateCredited {
+  AccountId account;
+  Date from_date;   // the open year's first day (the last settlement's value date)
+  Date until_date;  // the payment day, exclusive (算头不算尾)
+  DayBasis day_basis = DayBasis::k360;
+  std::vector<InterestSegment> segments;
+  Fen interest;                // >= 0; no postings when 0
+  uint64_t withdrawal_id = 0;  // the cause
+};
+// The bank paid the withdrawal. Postings: Dr 201(account) / Cr 101(deposit).
+struct WithdrawalPaid {
+  uint64_t withdrawal_id = 0;
+  AccountId account;
+  WithdrawalReason reason = WithdrawalReason::kRetirement;
+  Fen amount;  // for a closing reason: the balance with the interest to date, so 0 after
+  uint64_t deposit_id = 1;
+  std::string bank_code;
+  std::string bank_reference;
+};
+struct WithdrawalCancelled {
+  uint64_t withdrawal_id = 0;
+  AccountId account;
+  std::string reason;
+};
+
 // The money facts a reversal can negate, and what the sequencer read about the record.
 using ReversibleFact =
     std::variant<BankReceiptRecorded, ContributionAllocated, YearEndInterestCredited>;
@@ -179,13 +230,15 @@ struct PolicyChanged {
   std::shared_ptr<const PolicyBook> book;
 };
 
-using Fact = std::variant<EmployerRegistered, EmployerRatesChanged, EmployerRateReductionGranted,
-                          EmployerDeferralGranted, EmployerSealed, EmployerClosed, EmployerReopened,
-                          AccountOpened, AccountBaseChanged, AccountSealed, AccountUnsealed,
-                          AccountFrozen, AccountUnfrozen, AccountClosed, BankReceiptRecorded,
-                          RemittanceOpened, ContributionAllocated, RemittanceCompleted,
-                          YearEndInterestCredited, RecordReversed, PolicyChanged,
-                          YearEndSettlementStarted, YearEndSettlementCompleted>;
+using Fact =
+    std::variant<EmployerRegistered, EmployerRatesChanged, EmployerRateReductionGranted,
+                 EmployerDeferralGranted, EmployerSealed, EmployerClosed, EmployerReopened,
+                 AccountOpened, AccountBaseChanged, AccountSealed, AccountUnsealed, AccountFrozen,
+                 AccountUnfrozen, AccountClosed, BankReceiptRecorded, RemittanceOpened,
+                 ContributionAllocated, RemittanceCompleted, YearEndInterestCredited,
+                 RecordReversed, PolicyChanged, YearEndSettlementStarted,
+                 YearEndSettlementCompleted, WithdrawalApplied, WithdrawalApproved,
+                 WithdrawalRejected, InterestToDateCredited, WithdrawalPaid, WithdrawalCancelled>;
 
 // The double entry a fact implies (empty for facts that move no money).
 std::vector<Posting> PostingsOf(const Fact& fact);

@@ -48,6 +48,12 @@ inline constexpr int64_t kCommandAmountFenMax = 1'000'000'000'000;
 // ~2 000 commands.
 inline constexpr size_t kSettlementChunkAccountsMax = 1000;
 
+// Interest years one interest-to-date may span: a closing withdrawal keeps the year-end
+// settlement away while it is in flight, so its payment may come after 30 June of a year the
+// account has not settled. Applications are decided in days; four years bound the record
+// (16 segments a year) and mean a forgotten application, which the centre must look at.
+inline constexpr size_t kInterestToDateYearsMax = 4;
+
 // A policy file: a few dozen versions over the years, each a few hundred bytes.
 inline constexpr size_t kPolicyVersionsMax = 1024;
 inline constexpr size_t kPolicyFileBytesMax = 1 << 20;

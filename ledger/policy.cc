@@ -68,6 +68,14 @@ class Fields {
     return number;
   }
 
+  // A field added after documents were first recorded: absent, it has the value every
+  // document recorded before it meant (`absent`); present, it is checked as Integer().
+  Result<int64_t> IntegerAddedLater(std::string_view name, int64_t min, int64_t max,
+                                    int64_t absent) {
+    if (!object_.contains(name)) return absent;
+    return Integer(name, min, max);
+  }
+
   Result<std::string> Text(std::string_view name) {
     HPF_ASSIGN_OR_RETURN(const json::value* value, Required(name));
     if (!value->is_string()) return Error(name, "must be a string");
@@ -156,6 +164,9 @@ Result<Policy> ParseVersion(const json::value& value, const std::string& path) {
   auto basis = DayBasisFromDays(static_cast<uint16_t>(days));
   if (!basis.has_value()) return fields.Error("day_basis", "must be 360 or 365");
   policy.day_basis = *basis;
+  HPF_ASSIGN_OR_RETURN(const int64_t review_days,
+                       fields.IntegerAddedLater("withdrawal_review_days", 1, 366, 3));
+  policy.withdrawal_review_days = static_cast<uint32_t>(review_days);
   HPF_RETURN_IF_ERROR(fields.NoOthers());
   return policy;
 }
@@ -245,6 +256,7 @@ std::string PolicyToJson(const PolicyBook& book) {
     version["deferral_last_month"] = policy.deferral_last_month.yyyymm();
     version["effective_from"] = policy.effective_from.ToIsoString();
     version["rounding"] = RoundingName(policy.rounding);
+    version["withdrawal_review_days"] = policy.withdrawal_review_days;
     versions.push_back(std::move(version));
   }
   json::object document;

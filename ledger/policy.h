@@ -34,6 +34,8 @@ struct Policy {
   Month deferral_last_month;  // 缓缴 allowed up to this month (2022: 2022-12)
   // Interest (DOMAIN §3).
   DayBasis day_basis = DayBasis::k360;
+  // Withdrawals (DOMAIN §4): the centre decides an application within this many days.
+  uint32_t withdrawal_review_days = 3;
 
   bool operator==(const Policy&) const = default;
 };

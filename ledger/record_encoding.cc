@@ -37,7 +37,14 @@ static_assert(FieldCount<AccountSealed>() == 3, "record the new field of Account
 static_assert(FieldCount<AccountUnsealed>() == 5, "record the new field of AccountUnsealed");
 static_assert(FieldCount<AccountFrozen>() == 3, "record the new field of AccountFrozen");
 static_assert(FieldCount<AccountUnfrozen>() == 3, "record the new field of AccountUnfrozen");
-static_assert(FieldCount<AccountClosed>() == 3, "record the new field of AccountClosed");
+static_assert(FieldCount<AccountClosed>() == 4, "record the new field of AccountClosed");
+static_assert(FieldCount<WithdrawalApplied>() == 4, "record the new field");
+static_assert(FieldCount<ApplyWithdrawal>() == 5, "record the new field of WithdrawalApplied");
+static_assert(FieldCount<WithdrawalApproved>() == 4, "record the new field");
+static_assert(FieldCount<WithdrawalRejected>() == 4, "record the new field");
+static_assert(FieldCount<InterestToDateCredited>() == 7, "record the new field");
+static_assert(FieldCount<WithdrawalPaid>() == 7, "record the new field");
+static_assert(FieldCount<WithdrawalCancelled>() == 3, "record the new field");
 static_assert(FieldCount<BankReceiptRecorded>() == 1);
 static_assert(FieldCount<RecordBankReceipt>() == 5, "record the new field");
 static_assert(FieldCount<RemittanceOpened>() == 1);
@@ -77,6 +84,11 @@ static_assert(static_cast<uint8_t>(AccountCloseReason::kHeirlessBalance) ==
                   static_cast<uint8_t>(AccountCloseReason::kOther) ==
                       static_cast<uint8_t>(schema::AccountCloseReason::Other),
               "AccountCloseReason mirrors the schema's values");
+static_assert(static_cast<uint8_t>(WithdrawalReason::kSeriousIllness) ==
+                      static_cast<uint8_t>(schema::WithdrawalReason::SeriousIllness) &&
+                  static_cast<uint8_t>(WithdrawalReason::kOther) ==
+                      static_cast<uint8_t>(schema::WithdrawalReason::Other),
+              "WithdrawalReason mirrors the schema's values");
 
 // A text the fact may leave empty: no string at all then (it decodes as "").
 fb::Offset<fb::String> Optional(fb::FlatBufferBuilder& fbb, std::string_view text) {
@@ -242,12 +254,110 @@ fb::Offset<schema::AccountUnfrozen> Table(fb::FlatBufferBuilder& fbb, const Acco
 }
 
 // cause_kind and cause_id: an account closed by CloseAccount has no cause (its balance was
-// already zero); the closing withdrawal and the transfer out of part 2 will name theirs.
+// already zero); a closing withdrawal names itself (the transfer out of part 2 will too).
 fb::Offset<schema::AccountClosed> Table(fb::FlatBufferBuilder& fbb, const AccountClosed& f) {
   schema::AccountClosedBuilder b(fbb);
   b.add_account_id(f.account.value);
   b.add_employer_id(f.employer.value);
   b.add_reason(static_cast<schema::AccountCloseReason>(f.reason));
+  if (f.withdrawal_id != 0) {
+    b.add_cause_kind(schema::EntityKind::Withdrawal);
+    b.add_cause_id(f.withdrawal_id);
+  }
+  return b.Finish();
+}
+
+// A closing withdrawal pays the holder, or the heirs on a death (reason 08).
+schema::WithdrawalPayee PayeeOf(WithdrawalReason reason) {
+  return reason == WithdrawalReason::kDeath ? schema::WithdrawalPayee::Heirs
+                                            : schema::WithdrawalPayee::AccountHolder;
+}
+
+// Fields of the schema table for partial withdrawals (local reason, loan payee, property
+// price) stay at their defaults: closing withdrawals have none.
+fb::Offset<schema::WithdrawalApplied> Table(fb::FlatBufferBuilder& fbb,
+                                            const WithdrawalApplied& f) {
+  const ApplyWithdrawal& t = f.terms;
+  const auto payee = Optional(fbb, t.payee_reference);
+  const auto evidence = Optional(fbb, t.evidence_reference);
+  const auto applicant = fbb.CreateString(f.applicant);
+  schema::WithdrawalAppliedBuilder b(fbb);
+  b.add_withdrawal_id(t.withdrawal_id);
+  b.add_account_id(t.account.value);
+  b.add_reason(static_cast<schema::WithdrawalReason>(t.reason));
+  b.add_amount_fen(f.amount.value);
+  b.add_payee(PayeeOf(t.reason));
+  b.add_payee_reference(payee);
+  b.add_evidence_reference(evidence);
+  b.add_applicant(applicant);
+  b.add_decide_by_date(f.decide_by_date);
+  return b.Finish();
+}
+
+fb::Offset<schema::WithdrawalApproved> Table(fb::FlatBufferBuilder& fbb,
+                                             const WithdrawalApproved& f) {
+  const auto reviewer = fbb.CreateString(f.reviewer);
+  schema::WithdrawalApprovedBuilder b(fbb);
+  b.add_withdrawal_id(f.withdrawal_id);
+  b.add_account_id(f.account.value);
+  b.add_reviewer(reviewer);
+  b.add_amount_fen(f.amount.value);
+  return b.Finish();
+}
+
+fb::Offset<schema::WithdrawalRejected> Table(fb::FlatBufferBuilder& fbb,
+                                             const WithdrawalRejected& f) {
+  const auto reviewer = fbb.CreateString(f.reviewer);
+  const auto reason = fbb.CreateString(f.reason);
+  schema::WithdrawalRejectedBuilder b(fbb);
+  b.add_withdrawal_id(f.withdrawal_id);
+  b.add_account_id(f.account.value);
+  b.add_reviewer(reviewer);
+  b.add_reason(reason);
+  return b.Finish();
+}
+
+fb::Offset<schema::InterestToDateCredited> Table(fb::FlatBufferBuilder& fbb,
+                                                 const InterestToDateCredited& f) {
+  std::vector<schema::InterestSegment> segments;
+  segments.reserve(f.segments.size());
+  for (const InterestSegment& segment : f.segments) {
+    segments.emplace_back(segment.from.yyyymmdd(), segment.rate.value, segment.fen_days.value);
+  }
+  const auto segments_offset = fbb.CreateVectorOfStructs(segments);
+  schema::InterestToDateCreditedBuilder b(fbb);
+  b.add_account_id(f.account.value);
+  b.add_from_date(f.from_date.yyyymmdd());
+  b.add_until_date(f.until_date.yyyymmdd());
+  b.add_day_basis(static_cast<uint16_t>(f.day_basis));
+  b.add_segments(segments_offset);
+  b.add_interest_fen(f.interest.value);
+  b.add_cause_kind(schema::EntityKind::Withdrawal);
+  b.add_cause_id(f.withdrawal_id);
+  return b.Finish();
+}
+
+fb::Offset<schema::WithdrawalPaid> Table(fb::FlatBufferBuilder& fbb, const WithdrawalPaid& f) {
+  const auto bank_code = fbb.CreateString(f.bank_code);
+  const auto reference = fbb.CreateString(f.bank_reference);
+  schema::WithdrawalPaidBuilder b(fbb);
+  b.add_withdrawal_id(f.withdrawal_id);
+  b.add_account_id(f.account.value);
+  b.add_reason(static_cast<schema::WithdrawalReason>(f.reason));
+  b.add_amount_fen(f.amount.value);
+  b.add_deposit_id(f.deposit_id);
+  b.add_bank_code(bank_code);
+  b.add_bank_reference(reference);
+  return b.Finish();
+}
+
+fb::Offset<schema::WithdrawalCancelled> Table(fb::FlatBufferBuilder& fbb,
+                                              const WithdrawalCancelled& f) {
+  const auto reason = fbb.CreateString(f.reason);
+  schema::WithdrawalCancelledBuilder b(fbb);
+  b.add_withdrawal_id(f.withdrawal_id);
+  b.add_account_id(f.account.value);
+  b.add_reason(reason);
   return b.Finish();
 }
 
@@ -521,8 +631,16 @@ StreamRef StreamOf(const Fact& fact) {
                              std::is_same_v<F, AccountUnfrozen> ||
                              std::is_same_v<F, AccountClosed> ||
                              std::is_same_v<F, ContributionAllocated> ||
-                             std::is_same_v<F, YearEndInterestCredited>) {
+                             std::is_same_v<F, YearEndInterestCredited> ||
+                             std::is_same_v<F, InterestToDateCredited>) {
           return {K::Account, f.account.value};
+        } else if constexpr (std::is_same_v<F, WithdrawalApplied>) {
+          return {K::Withdrawal, f.terms.withdrawal_id};
+        } else if constexpr (std::is_same_v<F, WithdrawalApproved> ||
+                             std::is_same_v<F, WithdrawalRejected> ||
+                             std::is_same_v<F, WithdrawalPaid> ||
+                             std::is_same_v<F, WithdrawalCancelled>) {
+          return {K::Withdrawal, f.withdrawal_id};
         } else if constexpr (std::is_same_v<F, YearEndSettlementStarted> ||
                              std::is_same_v<F, YearEndSettlementCompleted>) {
           return {K::Fund, kFundStreamId};

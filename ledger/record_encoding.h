@@ -8,9 +8,10 @@
 // command's records this is (command_part of command_parts). Lifecycle facts carry no
 // postings; money facts carry PostingsOf(fact) (ledger/facts.h).
 //
-// Fields a schema table has but the fact does not (an account closing's cause, which part 2's
-// withdrawals and transfers provide) are left at their defaults, as are optional ones the fact
-// leaves empty (an approval reference, an identity digest of zeros);
+// Fields a schema table has but the fact does not (a partial withdrawal's local reason, loan
+// payee and property price) are left at their defaults, as are optional ones the fact leaves
+// empty (an approval reference, an identity digest of zeros, an account closing's cause when
+// CloseAccount closed it);
 // tests/ledger/record_encoding_test.cc lists them.
 // A new Fact alternative, or a new field of one, fails to compile in record_encoding.cc until
 // it is encoded.
@@ -44,8 +45,9 @@ inline constexpr uint64_t kPolicyStreamId = 1;
 inline constexpr uint64_t kFundStreamId = 1;
 
 // The stream a fact's record belongs to: employer facts to the employer, account facts (and
-// contribution allocations and interest credits) to the account, a policy change to the
-// policy's stream, a settlement run's start and completion to the fund's.
+// contribution allocations and interest credits) to the account, a withdrawal's application,
+// review, payment and cancellation to the withdrawal, a policy change to the policy's stream,
+// a settlement run's start and completion to the fund's.
 StreamRef StreamOf(const Fact& fact);
 
 // The schema union member (= table) a fact is recorded as.

@@ -131,6 +131,26 @@ std::string_view RejectionCode(Rejection rejection) {
       return "rate_change_before_value_dated_money";
     case Rejection::kInterestAlreadySettled:
       return "interest_already_settled";
+    case Rejection::kSettlementWithdrawalInFlight:
+      return "settlement_withdrawal_in_flight";
+    case Rejection::kWithdrawalAlreadyExists:
+      return "withdrawal_already_exists";
+    case Rejection::kWithdrawalNotFound:
+      return "withdrawal_not_found";
+    case Rejection::kPartialWithdrawalNotOffered:
+      return "partial_withdrawal_not_offered";
+    case Rejection::kWithdrawalInFlight:
+      return "withdrawal_in_flight";
+    case Rejection::kReviewerIsApplicant:
+      return "reviewer_is_applicant";
+    case Rejection::kWithdrawalNotPending:
+      return "withdrawal_not_pending";
+    case Rejection::kWithdrawalNotApproved:
+      return "withdrawal_not_approved";
+    case Rejection::kWithdrawalFinished:
+      return "withdrawal_finished";
+    case Rejection::kPaymentBeforeValueDatedMoney:
+      return "payment_before_value_dated_money";
   }
   return "unknown";
 }

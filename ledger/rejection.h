@@ -6,7 +6,8 @@
 // their number. Decide() checks rules in a fixed precedence order, so a command that breaks
 // several always gets the same one. Only rules Decide() implements are listed (each has a
 // test that breaks it); each area has its range (100s command fields, 200s employers, 300s
-// accounts, 400s contributions, 500s interest, 600s reversals, 700s the policy).
+// accounts, 400s contributions, 500s interest, 600s reversals, 700s the policy, 800s
+// withdrawals).
 #pragma once
 
 #include <cstdint>
@@ -75,11 +76,13 @@ enum class Rejection : uint16_t {
   kMonthAlreadyPaid = 412,             // a month is paid once in full: 补缴 only what is due
 
   // --- interest (500s) ---
-  kInterestYearNotSettled = 501,   // an earlier interest year of the account is not settled
-  kInterestYearInvalid = 502,      // not an interest year the ledger supports
-  kSettlementBeforeYearEnd = 503,  // settlement runs on the year's last day (30 June) or later
-  kSettlementChunkInvalid = 504,   // 1..limits.h accounts, each once
-  kInterestAlreadySettled = 505,   // the account's year is already settled
+  kInterestYearNotSettled = 501,        // an earlier interest year of the account is not settled
+  kInterestYearInvalid = 502,           // not an interest year the ledger supports
+  kSettlementBeforeYearEnd = 503,       // settlement runs on the year's last day (30 June) or later
+  kSettlementChunkInvalid = 504,        // 1..limits.h accounts, each once
+  kInterestAlreadySettled = 505,        // the account's year is already settled
+  kSettlementWithdrawalInFlight = 506,  // an account of the chunk has a withdrawal applied
+                                        // or approved (DOMAIN §3): it is paid to date instead
 
   // --- reversals (600s) ---
   kReversalTargetNotFound = 601,   // no record at that position (or not yet committed)
@@ -94,6 +97,17 @@ enum class Rejection : uint16_t {
   kPolicyTakesEffectInPast = 703,          // effective_from precedes the command's effective date
   kRateChangeBeforeValueDatedMoney = 704,  // the rate table changes from a day before money
                                            // already value-dated (an account's 积数 is split)
+
+  // --- withdrawals (800s) ---
+  kWithdrawalAlreadyExists = 801,  // withdrawal ids are never reused
+  kWithdrawalNotFound = 802,
+  kPartialWithdrawalNotOffered = 803,   // only closing reasons (03 04 05 08) are taken yet
+  kWithdrawalInFlight = 804,            // the account already has one applied or approved
+  kReviewerIsApplicant = 805,           // four eyes: the applicant never decides their own
+  kWithdrawalNotPending = 806,          // approving or rejecting needs one applied, undecided
+  kWithdrawalNotApproved = 807,         // the bank pays approved withdrawals only
+  kWithdrawalFinished = 808,            // already paid, rejected or cancelled
+  kPaymentBeforeValueDatedMoney = 809,  // paid before a day money was value-dated on the account
 };
 
 // The stable code clients see, e.g. "employer_rate_out_of_bounds".

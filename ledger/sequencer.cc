@@ -58,6 +58,7 @@ static_assert(3 * events::kBatchRecordsMax <= events::kStateDeltaEntriesMax,
 // The actor and the channel travel in every record's envelope; the log bounds records, and
 // these keep a command's records far below that bound whatever the body holds.
 constexpr size_t kActorBytesMax = 128;
+static_assert(kActorBytesMax <= internal::kApplicantBytesMax, "an applicant is an actor");
 constexpr size_t kChannelBytesMax = 64;
 // A pipeline deeper than this only queues in the log (events::kQueuedBatchesMax).
 constexpr size_t kGroupsInFlightLimit = 64;
@@ -92,6 +93,7 @@ struct Submission {
 struct Touched {
   std::set<EmployerId> employers;
   std::set<AccountId> accounts;
+  std::set<uint64_t> withdrawals;
   std::set<uint64_t> reversed_positions;
   // The policy in force changed. (Its new rate table re-rates accounts in memory; their
   // stored values are re-rated when loaded, internal/state_codec.h, so they are not written.)
@@ -101,6 +103,7 @@ struct Touched {
   void Merge(const Touched& other) {
     employers.insert(other.employers.begin(), other.employers.end());
     accounts.insert(other.accounts.begin(), other.accounts.end());
+    withdrawals.insert(other.withdrawals.begin(), other.withdrawals.end());
     reversed_positions.insert(other.reversed_positions.begin(), other.reversed_positions.end());
     policy = policy || other.policy;
     fund = fund || other.fund;
@@ -165,6 +168,19 @@ void Touch(const F& f, Touched& touched) {
   } else if constexpr (std::is_same_v<F, YearEndSettlementStarted> ||
                        std::is_same_v<F, YearEndSettlementCompleted>) {
     touched.fund = true;
+  } else if constexpr (std::is_same_v<F, WithdrawalApplied>) {
+    touched.withdrawals.insert(f.terms.withdrawal_id);
+    touched.accounts.insert(f.terms.account);  // its withdrawal in flight
+  } else if constexpr (std::is_same_v<F, WithdrawalApproved>) {
+    touched.withdrawals.insert(f.withdrawal_id);
+  } else if constexpr (std::is_same_v<F, WithdrawalRejected> ||
+                       std::is_same_v<F, WithdrawalCancelled> ||
+                       std::is_same_v<F, WithdrawalPaid>) {
+    touched.withdrawals.insert(f.withdrawal_id);
+    touched.accounts.insert(f.account);  // in flight no more; the payment's balance
+  } else if constexpr (std::is_same_v<F, InterestToDateCredited>) {
+    touched.accounts.insert(f.account);
+    touched.fund = true;  // a payment after the open year's end carries the account on
   } else if constexpr (std::is_same_v<F, RecordReversed>) {
     touched.reversed_positions.insert(f.terms.position);
     HPF_ASSERT(f.terms.target != nullptr);
@@ -187,6 +203,7 @@ void Touch(const Fact& fact, Touched& touched) {
 struct Backup {
   std::map<EmployerId, std::optional<EmployerState>> employers;
   std::map<AccountId, std::optional<AccountState>> accounts;
+  std::map<uint64_t, std::optional<WithdrawalState>> withdrawals;
   std::map<uint64_t, bool> reversed_positions;
   std::optional<PolicyInForce> policy;
   std::optional<FundState> fund;
@@ -202,6 +219,10 @@ struct Backup {
       const AccountState* account = state.account(id);
       accounts.emplace(id, account == nullptr ? std::nullopt : std::optional(*account));
     }
+    for (const uint64_t id : touched.withdrawals) {
+      const WithdrawalState* withdrawal = state.withdrawal(id);
+      withdrawals.emplace(id, withdrawal == nullptr ? std::nullopt : std::optional(*withdrawal));
+    }
     for (const uint64_t position : touched.reversed_positions) {
       reversed_positions.emplace(position, state.reversed_positions.contains(position));
     }
@@ -216,6 +237,10 @@ struct Backup {
     for (const auto& [id, account] : accounts) {
       state.accounts.erase(id);
       if (account.has_value()) state.accounts.emplace(id, *account);
+    }
+    for (const auto& [id, withdrawal] : withdrawals) {
+      state.withdrawals.erase(id);
+      if (withdrawal.has_value()) state.withdrawals.emplace(id, *withdrawal);
     }
     for (const auto& [position, present] : reversed_positions) {
       if (present) {
@@ -693,6 +718,11 @@ struct Sequencer::Impl {
       HPF_ASSERT(stream.id == kFundStreamId);
       return state.fund.version;
     }
+    if (stream.kind == schema::EntityKind::Withdrawal) {
+      const WithdrawalState* withdrawal = state.withdrawal(stream.id);
+      HPF_ASSERT(withdrawal != nullptr);
+      return withdrawal->version;
+    }
     HPF_ASSERT(stream.kind == schema::EntityKind::Account);  // the only other stream so far
     const AccountState* account = state.account(AccountId{stream.id});
     HPF_ASSERT(account != nullptr);
@@ -811,6 +841,13 @@ struct Sequencer::Impl {
       HPF_ASSERT(account != nullptr);
       const Status put = group.batch.PutState(internal::AccountStateKey(id),
                                               internal::EncodeAccountState(*account));
+      HPF_ASSERT(put.ok());
+    }
+    for (const uint64_t id : group.touched.withdrawals) {
+      const WithdrawalState* withdrawal = state.withdrawal(id);
+      HPF_ASSERT(withdrawal != nullptr);
+      const Status put = group.batch.PutState(internal::WithdrawalStateKey(id),
+                                              internal::EncodeWithdrawalState(*withdrawal));
       HPF_ASSERT(put.ok());
     }
     for (const uint64_t position : group.touched.reversed_positions) {

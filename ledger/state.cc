@@ -21,7 +21,30 @@ const AccountState* State::account(AccountId id) const {
   return it == accounts.end() ? nullptr : &it->second;
 }
 
+const WithdrawalState* State::withdrawal(uint64_t id) const {
+  auto it = withdrawals.find(id);
+  return it == withdrawals.end() ? nullptr : &it->second;
+}
+
+bool IsClosingReason(WithdrawalReason reason) {
+  switch (reason) {
+    case WithdrawalReason::kRetirement:
+    case WithdrawalReason::kLossOfWorkingCapacity:
+    case WithdrawalReason::kLeavingCity:
+    case WithdrawalReason::kDeath:
+      return true;
+    default:
+      return false;
+  }
+}
+
 namespace {
+
+WithdrawalState& WithdrawalOf(State& state, uint64_t id) {
+  auto it = state.withdrawals.find(id);
+  HPF_ASSERT(it != state.withdrawals.end());
+  return it->second;
+}
 
 EmployerState& EmployerOf(State& state, EmployerId id) {
   auto it = state.employers.find(id);
@@ -443,6 +466,64 @@ void Evolve(State& state, const Fact& fact, Date effective_date, const PolicyBoo
             account.interest->Apply(CountedFrom(account, credited_from), -interest->interest);
             ++account.version;
           }
+        } else if constexpr (std::is_same_v<F, WithdrawalApplied>) {
+          AccountState& account = AccountOf(state, f.terms.account);
+          HPF_ASSERT(account.withdrawal_in_flight == 0);
+          account.withdrawal_in_flight = f.terms.withdrawal_id;
+          const bool inserted = state.withdrawals
+                                    .emplace(f.terms.withdrawal_id,
+                                             WithdrawalState{.status = WithdrawalStatus::kApplied,
+                                                             .account = f.terms.account,
+                                                             .reason = f.terms.reason,
+                                                             .applicant = f.applicant,
+                                                             .version = 1})
+                                    .second;
+          HPF_ASSERT(inserted);
+        } else if constexpr (std::is_same_v<F, WithdrawalApproved>) {
+          WithdrawalState& withdrawal = WithdrawalOf(state, f.withdrawal_id);
+          HPF_ASSERT(withdrawal.status == WithdrawalStatus::kApplied);
+          withdrawal.status = WithdrawalStatus::kApproved;
+          withdrawal.held = f.amount;
+          ++withdrawal.version;
+        } else if constexpr (std::is_same_v<F, WithdrawalRejected> ||
+                             std::is_same_v<F, WithdrawalCancelled>) {
+          WithdrawalState& withdrawal = WithdrawalOf(state, f.withdrawal_id);
+          HPF_ASSERT(withdrawal.status == WithdrawalStatus::kApplied ||
+                     withdrawal.status == WithdrawalStatus::kApproved);
+          withdrawal.status = std::is_same_v<F, WithdrawalRejected> ? WithdrawalStatus::kRejected
+                                                                    : WithdrawalStatus::kCancelled;
+          withdrawal.held = Fen{0};
+          ++withdrawal.version;
+          AccountState& account = AccountOf(state, f.account);
+          HPF_ASSERT(account.withdrawal_in_flight == f.withdrawal_id);
+          account.withdrawal_in_flight = 0;
+        } else if constexpr (std::is_same_v<F, InterestToDateCredited>) {
+          AccountState& account = AccountOf(state, f.account);
+          // A payment after the open year's end (the withdrawal kept the settlement away)
+          // carries the accumulator to the year of the payment, crediting nothing on the way:
+          // the interest of those years is this credit.
+          while (account.interest->year().LastDay() < f.until_date) {
+            const int32_t ended = account.interest->year().starting_year();
+            account.interest =
+                CarryForward(*account.interest, Fen{0}, policy.personal_rate_table());
+            Unsettled(state.fund, ended, -1);
+            Unsettled(state.fund, ended + 1, +1);
+          }
+          account.balance += f.interest;
+          if (f.interest > Fen{0}) account.interest->Apply(f.until_date, f.interest);
+          ++account.version;
+        } else if constexpr (std::is_same_v<F, WithdrawalPaid>) {
+          WithdrawalState& withdrawal = WithdrawalOf(state, f.withdrawal_id);
+          HPF_ASSERT(withdrawal.status == WithdrawalStatus::kApproved);
+          withdrawal.status = WithdrawalStatus::kPaid;
+          withdrawal.held = Fen{0};
+          ++withdrawal.version;
+          AccountState& account = AccountOf(state, f.account);
+          HPF_ASSERT(account.withdrawal_in_flight == f.withdrawal_id);
+          account.withdrawal_in_flight = 0;
+          account.balance -= f.amount;
+          HPF_ASSERT(account.balance >= Fen{0});
+          if (f.amount > Fen{0}) account.interest->Apply(effective_date, -f.amount);
         } else if constexpr (std::is_same_v<F, PolicyChanged>) {
           HPF_ASSERT(f.policy_version == state.policy.version + 1);
           HPF_ASSERT(f.book != nullptr);

@@ -125,7 +125,30 @@ struct AccountState {
   // paid in full when its paid base reaches its base in force: a back-payment (补缴) pays at
   // most the difference, a regular line only a month with nothing paid.
   std::vector<PaidRun> paid_runs;
+  // The withdrawal applied or approved on the account (DOMAIN §4: one at a time; it keeps
+  // the year-end settlement away, DOMAIN §3); 0 if none.
+  uint64_t withdrawal_in_flight = 0;
   uint64_t version = 0;
+};
+
+enum class WithdrawalStatus : uint8_t {
+  kApplied = 1,   // waiting for a reviewer
+  kApproved = 2,  // its amount held, waiting for the bank
+  kPaid = 3,
+  kRejected = 4,
+  kCancelled = 5,
+};
+
+// One withdrawal application (its stream is the withdrawal's). Kept after it ends, so that its
+// id is never reused and its history can be told.
+struct WithdrawalState {
+  WithdrawalStatus status = WithdrawalStatus::kApplied;
+  AccountId account;
+  WithdrawalReason reason = WithdrawalReason::kRetirement;
+  std::string applicant;  // the principal who applied: never its reviewer
+  Fen held;               // while approved: the amount held (0 otherwise)
+  uint64_t version = 0;
+  bool operator==(const WithdrawalState&) const = default;
 };
 
 // One interest year's settlement run (年终结息): started by the year's first chunk, completed
@@ -160,12 +183,14 @@ struct PolicyInForce {
 struct State {
   std::map<EmployerId, EmployerState> employers;
   std::map<AccountId, AccountState> accounts;
+  std::map<uint64_t, WithdrawalState> withdrawals;  // by withdrawal id
   std::set<uint64_t> reversed_positions;  // records already reversed (红冲), never twice
   PolicyInForce policy;
   FundState fund;
 
   const EmployerState* employer(EmployerId id) const;
   const AccountState* account(AccountId id) const;
+  const WithdrawalState* withdrawal(uint64_t id) const;
 };
 
 // Applies a fact Decide() produced against this state, for the command with this effective

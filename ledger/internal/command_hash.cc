@@ -35,6 +35,11 @@ constexpr uint16_t Tag(std::type_identity<ReverseRecord> /*unused*/) { return 18
 constexpr uint16_t Tag(std::type_identity<CloseEmployer> /*unused*/) { return 19; }
 constexpr uint16_t Tag(std::type_identity<ReopenEmployer> /*unused*/) { return 20; }
 constexpr uint16_t Tag(std::type_identity<ChangePolicy> /*unused*/) { return 21; }
+constexpr uint16_t Tag(std::type_identity<ApplyWithdrawal> /*unused*/) { return 22; }
+constexpr uint16_t Tag(std::type_identity<ApproveWithdrawal> /*unused*/) { return 23; }
+constexpr uint16_t Tag(std::type_identity<RejectWithdrawal> /*unused*/) { return 24; }
+constexpr uint16_t Tag(std::type_identity<PayWithdrawal> /*unused*/) { return 25; }
+constexpr uint16_t Tag(std::type_identity<CancelWithdrawal> /*unused*/) { return 26; }
 // A command without a tag of its own lands here.
 template <typename C>
 constexpr uint16_t Tag(std::type_identity<C> /*unused*/) {
@@ -67,6 +72,11 @@ static_assert(FieldCount<ReverseRecord>() == 5, "encode the new field of Reverse
 static_assert(FieldCount<CloseEmployer>() == 3, "encode the new field of CloseEmployer");
 static_assert(FieldCount<ReopenEmployer>() == 2, "encode the new field of ReopenEmployer");
 static_assert(FieldCount<ChangePolicy>() == 4, "encode the new field of ChangePolicy");
+static_assert(FieldCount<ApplyWithdrawal>() == 5, "encode the new field of ApplyWithdrawal");
+static_assert(FieldCount<ApproveWithdrawal>() == 1, "encode the new field");
+static_assert(FieldCount<RejectWithdrawal>() == 2, "encode the new field of RejectWithdrawal");
+static_assert(FieldCount<PayWithdrawal>() == 4, "encode the new field of PayWithdrawal");
+static_assert(FieldCount<CancelWithdrawal>() == 2, "encode the new field of CancelWithdrawal");
 
 class BodyEncoder {
  public:
@@ -199,6 +209,28 @@ class BodyEncoder {
     w_.U32(c.effective_from);
     w_.String(c.summary);
     w_.String(c.approval_reference);
+  }
+  void operator()(const ApplyWithdrawal& c) {
+    w_.U64(c.withdrawal_id);
+    w_.U64(c.account.value);
+    w_.U8(static_cast<uint8_t>(c.reason));
+    w_.String(c.payee_reference);
+    w_.String(c.evidence_reference);
+  }
+  void operator()(const ApproveWithdrawal& c) { w_.U64(c.withdrawal_id); }
+  void operator()(const RejectWithdrawal& c) {
+    w_.U64(c.withdrawal_id);
+    w_.String(c.reason);
+  }
+  void operator()(const PayWithdrawal& c) {
+    w_.U64(c.withdrawal_id);
+    w_.U64(c.deposit_id);
+    w_.String(c.bank_code);
+    w_.String(c.bank_reference);
+  }
+  void operator()(const CancelWithdrawal& c) {
+    w_.U64(c.withdrawal_id);
+    w_.String(c.reason);
   }
   // A command without an encoding of its own lands here.
   template <typename C>

@@ -1,6 +1,6 @@
 // ledger/internal/state_codec.cc
 //
-// Format 4 layouts (little-endian; u8 flags are 0 or 1; yyyymm / yyyymmdd as u32):
+// Format 5 layouts (little-endian; u8 flags are 0 or 1; yyyymm / yyyymmdd as u32):
 //   employer: u8 format, u8 status, u32 employer_rate_ppm, u32 employee_rate_ppm,
 //             u32 paid_up_to_month, i64 suspense_fen, u32 normal_accounts,
 //             u8 has_remittance [u64 remittance_id, u8 kind, u32 from_month, u32 to_month,
@@ -19,7 +19,9 @@
 //                              i64 balance_fen, u32 latest_value_date],
 //             u16 base_changes_count (>= 1), × (u32 from_month, i64 base_fen),
 //             u16 paid_runs_count, × (u32 from_month, u32 to_month, i64 base_fen),
-//             u64 version
+//             u64 withdrawal_in_flight, u64 version
+//   withdrawal: u8 format, u8 status (1-5), u64 account_id, u8 reason, u32 applicant_bytes,
+//             applicant_bytes × u8 (at most kApplicantBytesMax), i64 held_fen, u64 version
 //   reversed: u8 format (the key names the position; the value only marks it)
 //   policy:   u8 format, u32 version (>= 1), u32 document_bytes, document_bytes × u8 (the
 //             canonical document, ledger/policy.h PolicyToJson; at most
@@ -29,7 +31,7 @@
 //                                i64 interest_total_fen, u8 completed) ascending,
 //             u64 version
 // History: format 1 had no base_changes (an account's base was one number), format 2 no
-// paid_runs, format 3 no fund.
+// paid_runs, format 3 no fund, format 4 no withdrawals.
 
 #include "ledger/internal/state_codec.h"
 
@@ -50,7 +52,8 @@ namespace hpf::ledger::internal {
 
 // A field added to a state struct stops the build here: encode and decode it, and extend
 // tests/ledger/state_codec_test.cc's round trip.
-static_assert(FieldCount<State>() == 5, "store the new part of State (a key prefix of its own)");
+static_assert(FieldCount<State>() == 6, "store the new part of State (a key prefix of its own)");
+static_assert(FieldCount<WithdrawalState>() == 6, "encode the new field of WithdrawalState");
 static_assert(FieldCount<PolicyInForce>() == 3, "store the new field of PolicyInForce");
 static_assert(FieldCount<FundState>() == 3, "encode the new field of FundState");
 static_assert(FieldCount<SettlementRun>() == 4, "encode the new field of SettlementRun");
@@ -58,7 +61,7 @@ static_assert(FieldCount<EmployerState>() == 12, "encode the new field of Employ
 static_assert(FieldCount<MonthRange>() == 2, "encode the new field of MonthRange");
 static_assert(FieldCount<RateReduction>() == 3, "encode the new field of RateReduction");
 static_assert(FieldCount<OpenRemittanceState>() == 7, "encode the new field");
-static_assert(FieldCount<AccountState>() == 10, "encode the new field of AccountState");
+static_assert(FieldCount<AccountState>() == 11, "encode the new field of AccountState");
 static_assert(FieldCount<PaidRun>() == 3, "encode the new field of PaidRun");
 static_assert(FieldCount<BaseChange>() == 2, "encode the new field of BaseChange");
 static_assert(FieldCount<InterestAccumulatorParts>() == 4, "encode the new field");
@@ -213,6 +216,11 @@ std::string EmployerStateKey(EmployerId id) { return Key(kEmployerStatePrefix, i
 std::string AccountStateKey(AccountId id) { return Key(kAccountStatePrefix, id.value); }
 std::string ReversedStateKey(uint64_t position) { return Key(kReversedStatePrefix, position); }
 std::string FundStateKey() { return Key(kFundStatePrefix, kFundStreamId); }
+std::string WithdrawalStateKey(uint64_t id) { return Key(kWithdrawalStatePrefix, id); }
+
+Result<uint64_t> ParseWithdrawalStateKey(std::string_view key) {
+  return ParseKey(key, kWithdrawalStatePrefix);
+}
 
 Result<EmployerId> ParseEmployerStateKey(std::string_view key) {
   HPF_ASSIGN_OR_RETURN(const uint64_t id, ParseKey(key, kEmployerStatePrefix));
@@ -495,8 +503,50 @@ std::string EncodeAccountState(const AccountState& account) {
     w.U32(run.to_month);
     w.I64(run.base.value);
   }
+  w.U64(account.withdrawal_in_flight);
   w.U64(account.version);
   return value;
+}
+
+std::string EncodeWithdrawalState(const WithdrawalState& withdrawal) {
+  HPF_ASSERT(withdrawal.applicant.size() <= kApplicantBytesMax);
+  std::string value;
+  ByteWriter w(&value);
+  w.U8(kStateFormat);
+  w.U8(static_cast<uint8_t>(withdrawal.status));
+  w.U64(withdrawal.account.value);
+  w.U8(static_cast<uint8_t>(withdrawal.reason));
+  w.String(withdrawal.applicant);
+  w.I64(withdrawal.held.value);
+  w.U64(withdrawal.version);
+  return value;
+}
+
+Result<WithdrawalState> DecodeWithdrawalState(std::string_view value) {
+  ByteReader r(value);
+  HPF_RETURN_IF_ERROR(CheckFormat(r, "withdrawal"));
+  Checker check("withdrawal");
+  WithdrawalState withdrawal;
+  const uint8_t status = r.U8();
+  check.Require(status >= 1 && status <= 5, fmt::format("status {} is not 1 to 5", status));
+  withdrawal.status = static_cast<WithdrawalStatus>(status);
+  withdrawal.account = AccountId{r.U64()};
+  check.Require(withdrawal.account.value != 0, "account id 0");
+  const uint8_t reason = r.U8();
+  check.Require((reason >= 1 && reason <= 9) || reason == 99,
+                fmt::format("reason {} is not a withdrawal reason", reason));
+  withdrawal.reason = static_cast<WithdrawalReason>(reason);
+  withdrawal.applicant = std::string(r.String());
+  check.Require(!withdrawal.applicant.empty() && withdrawal.applicant.size() <= kApplicantBytesMax,
+                fmt::format("applicant of {} bytes", withdrawal.applicant.size()));
+  withdrawal.held = Fen{r.I64()};
+  check.Require(withdrawal.held >= Fen{0}, "a negative hold");
+  check.Require(withdrawal.held == Fen{0} || withdrawal.status == WithdrawalStatus::kApproved,
+                "a hold on a withdrawal that is not approved");
+  withdrawal.version = r.U64();
+  check.Require(withdrawal.version >= 1, "version is 0 (every withdrawal has its application)");
+  HPF_RETURN_IF_ERROR(check.Finish(r, value.size()));
+  return withdrawal;
 }
 
 Result<AccountState> DecodeAccountState(std::string_view value) {
@@ -565,6 +615,7 @@ Result<AccountState> DecodeAccountState(std::string_view value) {
     }
     account.paid_runs.push_back(run);
   }
+  account.withdrawal_in_flight = r.U64();
   account.version = r.U64();
   check.Require(account.version >= 1, "version is 0 (every account has its opening)");
   HPF_RETURN_IF_ERROR(check.Finish(r, value.size()));
@@ -632,6 +683,16 @@ Result<State> LoadState(const events::EventLog& log) {
       }));
   HPF_RETURN_IF_ERROR(inner);
   HPF_RETURN_IF_ERROR(
+      log.ScanState(kWithdrawalStatePrefix, [&](std::string_view key, std::string_view value) {
+        auto id = ParseWithdrawalStateKey(key);
+        if (!id.has_value()) return fail(key, id.error());
+        auto withdrawal = DecodeWithdrawalState(value);
+        if (!withdrawal.has_value()) return fail(key, withdrawal.error());
+        state.withdrawals.emplace(*id, std::move(withdrawal).value());
+        return true;
+      }));
+  HPF_RETURN_IF_ERROR(inner);
+  HPF_RETURN_IF_ERROR(
       log.ScanState(kReversedStatePrefix, [&](std::string_view key, std::string_view value) {
         auto position = ParseReversedStateKey(key);
         if (!position.has_value()) return fail(key, position.error());
@@ -660,6 +721,29 @@ Result<State> LoadState(const events::EventLog& log) {
       return CorruptionError(
           fmt::format("stored state '{}': normal_accounts is {} but {} normal accounts are stored",
                       EmployerStateKey(id), employer.normal_accounts, counted));
+    }
+  }
+  // A withdrawal in flight is its account's one, and the account names it.
+  for (const auto& [id, withdrawal] : state.withdrawals) {
+    const AccountState* account = state.account(withdrawal.account);
+    if (account == nullptr) {
+      return CorruptionError(fmt::format("stored state '{}': its account {} is not stored",
+                                         WithdrawalStateKey(id), withdrawal.account.value));
+    }
+    const bool flying = withdrawal.status == WithdrawalStatus::kApplied ||
+                        withdrawal.status == WithdrawalStatus::kApproved;
+    if (flying != (account->withdrawal_in_flight == id)) {
+      return CorruptionError(
+          fmt::format("stored state '{}': status {} but its account {} has withdrawal {} in flight",
+                      WithdrawalStateKey(id), static_cast<int>(withdrawal.status),
+                      withdrawal.account.value, account->withdrawal_in_flight));
+    }
+  }
+  for (const auto& [id, account] : state.accounts) {
+    if (account.withdrawal_in_flight != 0 &&
+        state.withdrawal(account.withdrawal_in_flight) == nullptr) {
+      return CorruptionError(fmt::format("stored state '{}': withdrawal {} in flight is not stored",
+                                         AccountStateKey(id), account.withdrawal_in_flight));
     }
   }
   if (state.fund.accounts_by_open_year != accounts_by_open_year) {

@@ -1326,6 +1326,239 @@ TEST_SUITE("ledger") {
     }
   }
 
+  // --- closing withdrawals (销户提取) and interest to date ---
+
+  Command By(std::string actor, uint32_t date, CommandBody body) {
+    Command command = At(date, std::move(body));
+    command.header.actor = std::move(actor);
+    return command;
+  }
+
+  std::vector<Fact> ApplyBy(State & state, std::string actor, uint32_t date, CommandBody body,
+                            const PolicyBook& policy = Policy()) {
+    const Decision decision = Decide(state, By(std::move(actor), date, std::move(body)), policy);
+    REQUIRE_MESSAGE(decision.accepted(), decision.rejection->message);
+    for (const Fact& fact : decision.facts) Evolve(state, fact, Day(date), policy);
+    return decision.facts;
+  }
+
+  ApplyWithdrawal Retirement(uint64_t id, AccountId account) {
+    return ApplyWithdrawal{.withdrawal_id = id,
+                           .account = account,
+                           .reason = WithdrawalReason::kRetirement,
+                           .payee_reference = "alice-bank-token",
+                           .evidence_reference = "retirement certificate 2022-77"};
+  }
+
+  PayWithdrawal Payment(uint64_t id) {
+    return PayWithdrawal{.withdrawal_id = id,
+                         .deposit_id = 1,
+                         .bank_code = "ICBC",
+                         .bank_reference = "ICBC20220910000042"};
+  }
+
+  // Alice (and Bob, with nothing paid) at Acme; Alice paid July (value 2022-07-15) and
+  // August (2022-08-15), 1 920.00 yuan each.
+  State TwoMonthsPaid(const PolicyBook& policy = Policy()) {
+    State state;
+    Apply(state, 20220701, Register(kAcme), policy);
+    Apply(state, 20220701, Open(kAlice, kAcme), policy);
+    Apply(state, 20220701, Open(kBob, kAcme), policy);
+    PayMonth(state, 1, 202207, 20220715, Fen{800'000}, RemittanceKind::kRegular, policy);
+    PayMonth(state, 2, 202208, 20220815, Fen{800'000}, RemittanceKind::kRegular, policy);
+    return state;
+  }
+
+  TEST_CASE(
+      "Closing withdrawal: interest to date is credited, the balance paid, the account "
+      "closed") {
+    // Alice retires; her closing withdrawal is paid on 2022-09-10. Interest to date counts the
+    // end-of-day balances of [2022-07-01, 2022-09-10) (the payment day holds nothing):
+    //   value date   amount (fen)   days to 09-10   积数 (fen·days)
+    //   2022-07-15      192 000          57             10 944 000
+    //   2022-08-15      192 000          26              4 992 000
+    //                                         total     15 936 000
+    // 360-day basis: 15 936 000 × 1.5 % / 360 = 664.00 fen      → 664
+    // 365-day basis: 15 936 000 × 1.5 % / 365 = 654.904... fen  → 655
+    for (const auto& [basis, expected] :
+         {std::pair{DayBasis::k360, Fen{664}}, std::pair{DayBasis::k365, Fen{655}}}) {
+      CAPTURE(static_cast<int>(basis));
+      ::hpf::ledger::Policy version;
+      version.effective_from = Day(19900101);
+      version.deferral_last_month = Month::FromYyyymm(202212).value();
+      version.day_basis = basis;
+      const PolicyBook policy({version});
+      State state = TwoMonthsPaid(policy);
+      const auto applied = ApplyBy(state, "op:li", 20220901, Retirement(7, kAlice), policy);
+      REQUIRE(applied.size() == 1);
+      const auto& application = std::get<WithdrawalApplied>(applied[0]);
+      CHECK(application.amount == Fen{384'000});
+      CHECK(application.applicant == "op:li");
+      CHECK(application.decide_by_date == 20220904);  // the policy's 3 review days
+      CHECK(state.account(kAlice)->withdrawal_in_flight == 7);
+      const auto approved = ApplyBy(state, "op:wang", 20220902, ApproveWithdrawal{7}, policy);
+      CHECK(std::get<WithdrawalApproved>(approved[0]).amount == Fen{384'000});
+      CHECK(state.withdrawal(7)->held == Fen{384'000});
+
+      const std::vector<Fact> paid = ApplyBy(state, "bank:ICBC", 20220910, Payment(7), policy);
+      REQUIRE(paid.size() == 3);
+      const auto& interest = std::get<InterestToDateCredited>(paid[0]);
+      CHECK(interest.from_date == Day(20220701));
+      CHECK(interest.until_date == Day(20220910));
+      CHECK(interest.day_basis == basis);
+      REQUIRE(interest.segments.size() == 1);
+      CHECK(interest.segments[0].fen_days == FenDays{15'936'000});
+      CHECK(interest.interest == expected);
+      CHECK(interest.withdrawal_id == 7);
+      const auto& payment = std::get<WithdrawalPaid>(paid[1]);
+      CHECK(payment.amount == Fen{384'000} + expected);
+      const auto& closed = std::get<AccountClosed>(paid[2]);
+      CHECK(closed.reason == AccountCloseReason::kClosingWithdrawal);
+      CHECK(closed.withdrawal_id == 7);
+
+      // The double entry: Dr 41101 / Cr 201 for the interest, Dr 201 / Cr 101 for the payment.
+      TrialBalance book;
+      for (const Fact& fact : paid) {
+        const std::vector<Posting> postings = PostingsOf(fact);
+        CHECK(Balanced(postings));
+        book.Post(postings);
+      }
+      CHECK(book.Total(GlAccount::kInterestToPersonal) == expected);
+      CHECK(book.Total(GlAccount::kFundDeposits) == -(Fen{384'000} + expected));
+      CHECK(book.Total(GlAccount::kPersonalAccounts) == Fen{384'000});  // what it held before
+
+      const AccountState& alice = *state.account(kAlice);
+      CHECK(alice.status == AccountStatus::kClosed);
+      CHECK(alice.balance == Fen{0});
+      CHECK(alice.interest->balance() == Fen{0});
+      CHECK(alice.withdrawal_in_flight == 0);
+      CHECK(state.withdrawal(7)->status == WithdrawalStatus::kPaid);
+      CHECK(state.withdrawal(7)->held == Fen{0});
+      CHECK(state.employer(kAcme)->normal_accounts == 1);  // Bob
+      CHECK(state.fund.accounts_by_open_year.at(2022) == 1);
+    }
+  }
+
+  TEST_CASE("Closing withdrawal: paid after 30 June, interest runs on from the unsettled year") {
+    // Alice applies on 2023-06-20; the settlement of 2022 refuses her while the withdrawal is
+    // in flight (DOMAIN §3) and settles Bob, so the run waits for her. Paid 2023-07-10, the
+    // interest to date covers the whole year 2022 and 2023-07-01 .. 07-09, rounded once:
+    //   2022-07-15  192 000 × 351 days (to 2023-07-01) =  67 392 000
+    //   2022-08-15  192 000 × 320 days                  =  61 440 000
+    //   2023-07-01  384 000 ×   9 days (to 07-10)       =   3 456 000
+    //                                           total     132 288 000 fen·days
+    // 360: 132 288 000 × 1.5 % / 360 = 5 512.00 → 5 512 fen; paid 3 840.00 + 55.12 yuan.
+    State state = TwoMonthsPaid();
+    ApplyBy(state, "op:li", 20230620, Retirement(7, kAlice));
+    ApplyBy(state, "op:wang", 20230621, ApproveWithdrawal{7});
+    HPF_CHECK_REJECTS(Rejection::kSettlementWithdrawalInFlight, state,
+                      At(20230630, SettleInterest{2022, {kBob, kAlice}}));
+    const std::vector<Fact> bob = Apply(state, 20230630, SettleInterest{2022, {kBob}});
+    CHECK(std::holds_alternative<YearEndSettlementStarted>(bob.front()));
+    CHECK(!std::holds_alternative<YearEndSettlementCompleted>(bob.back()));  // Alice is left
+
+    const std::vector<Fact> paid = ApplyBy(state, "bank:ICBC", 20230710, Payment(7));
+    REQUIRE(paid.size() == 4);
+    const auto& interest = std::get<InterestToDateCredited>(paid[0]);
+    CHECK(interest.from_date == Day(20220701));
+    CHECK(interest.until_date == Day(20230710));
+    REQUIRE(interest.segments.size() == 2);
+    CHECK(interest.segments[0].from == Day(20220701));
+    CHECK(interest.segments[0].fen_days == FenDays{128'832'000});
+    CHECK(interest.segments[1].from == Day(20230701));
+    CHECK(interest.segments[1].fen_days == FenDays{3'456'000});
+    CHECK(interest.interest == Fen{5'512});
+    CHECK(std::get<WithdrawalPaid>(paid[1]).amount == Fen{389'512});
+    // Alice was the last account the run had to settle: her closing completes it.
+    const auto& completed = std::get<YearEndSettlementCompleted>(paid[3]);
+    CHECK(completed.settlement_id == 2022);
+    CHECK(completed.accounts_credited_count == 1);
+    CHECK(state.fund.runs.at(2022).completed);
+    CHECK(!state.fund.accounts_by_open_year.contains(2022));
+    CHECK(state.fund.accounts_by_open_year.at(2023) == 1);  // Bob
+    CHECK(state.account(kAlice)->balance == Fen{0});
+  }
+
+  TEST_CASE("Closing withdrawal: four eyes, one at a time, and the other rejections") {
+    State state = TwoMonthsPaid();
+    ApplyBy(state, "op:li", 20220901, Retirement(7, kAlice));
+    SUBCASE("the applicant never approves or rejects their own") {
+      HPF_CHECK_REJECTS(Rejection::kReviewerIsApplicant, state,
+                        By("op:li", 20220902, ApproveWithdrawal{7}));
+      HPF_CHECK_REJECTS(Rejection::kReviewerIsApplicant, state,
+                        By("op:li", 20220902, RejectWithdrawal{7, "no"}));
+      HPF_CHECK_REJECTS(Rejection::kTextFieldInvalid, state,
+                        By("", 20220902, ApproveWithdrawal{7}));
+    }
+    SUBCASE("ids are never reused, and one withdrawal at a time per account") {
+      HPF_CHECK_REJECTS(Rejection::kWithdrawalAlreadyExists, state,
+                        By("op:li", 20220901, Retirement(7, kBob)));
+      HPF_CHECK_REJECTS(Rejection::kWithdrawalInFlight, state,
+                        By("op:li", 20220901, Retirement(8, kAlice)));
+      HPF_CHECK_REJECTS(Rejection::kWithdrawalNotFound, state,
+                        By("op:wang", 20220902, ApproveWithdrawal{99}));
+      HPF_CHECK_REJECTS(Rejection::kIdMustNotBeZero, state,
+                        By("op:li", 20220901, Retirement(0, kBob)));
+    }
+    SUBCASE("closing reasons only; a reason is a code") {
+      ApplyWithdrawal rent = Retirement(8, kBob);
+      rent.reason = WithdrawalReason::kRent;
+      HPF_CHECK_REJECTS(Rejection::kPartialWithdrawalNotOffered, state,
+                        By("op:li", 20220901, rent));
+      rent.reason = static_cast<WithdrawalReason>(42);
+      HPF_CHECK_REJECTS(Rejection::kCodeInvalid, state, By("op:li", 20220901, rent));
+    }
+    SUBCASE("the bank pays approved withdrawals only, and not twice") {
+      HPF_CHECK_REJECTS(Rejection::kWithdrawalNotApproved, state,
+                        By("bank:ICBC", 20220910, Payment(7)));
+      ApplyBy(state, "op:wang", 20220902, ApproveWithdrawal{7});
+      HPF_CHECK_REJECTS(Rejection::kWithdrawalNotPending, state,
+                        By("op:zhao", 20220902, ApproveWithdrawal{7}));
+      PayWithdrawal no_reference = Payment(7);
+      no_reference.bank_reference.clear();
+      HPF_CHECK_REJECTS(Rejection::kTextFieldInvalid, state,
+                        By("bank:ICBC", 20220910, no_reference));
+      ApplyBy(state, "bank:ICBC", 20220910, Payment(7));
+      HPF_CHECK_REJECTS(Rejection::kWithdrawalFinished, state,
+                        By("bank:ICBC", 20220910, Payment(7)));
+      HPF_CHECK_REJECTS(Rejection::kWithdrawalFinished, state,
+                        By("op:li", 20220911, CancelWithdrawal{7, "too late"}));
+      HPF_CHECK_REJECTS(Rejection::kAccountClosed, state,
+                        By("op:li", 20220911, Retirement(8, kAlice)));
+      // The closed account's year no longer waits for it: settling Bob completes the run.
+      const std::vector<Fact> bob = Apply(state, 20230630, SettleInterest{2022, {kBob}});
+      CHECK(std::holds_alternative<YearEndSettlementCompleted>(bob.back()));
+    }
+    SUBCASE("a payment before money's value date would pay interest on days not held") {
+      State late = TwoMonthsPaid();
+      ApplyBy(late, "op:li", 20220801, Retirement(7, kAlice));
+      ApplyBy(late, "op:wang", 20220802, ApproveWithdrawal{7});
+      HPF_CHECK_REJECTS(Rejection::kPaymentBeforeValueDatedMoney, late,
+                        By("bank:ICBC", 20220810, Payment(7)));
+      CHECK(Decide(late, By("bank:ICBC", 20220815, Payment(7)), Policy()).accepted());
+    }
+    SUBCASE("nothing leaves a frozen account") {
+      Apply(state, 20220902, FreezeAccount{kAlice, "(2022)鲁02执1号", "court"});
+      HPF_CHECK_REJECTS(Rejection::kAccountFrozen, state,
+                        By("op:wang", 20220902, ApproveWithdrawal{7}));
+      Apply(state, 20220902, FreezeAccount{kBob, "(2022)鲁02执2号", "court"});
+      HPF_CHECK_REJECTS(Rejection::kAccountFrozen, state,
+                        By("op:li", 20220902, Retirement(8, kBob)));
+    }
+    SUBCASE("a rejected or cancelled application frees the account for a new one") {
+      ApplyBy(state, "op:wang", 20220902, RejectWithdrawal{7, "certificate unreadable"});
+      CHECK(state.account(kAlice)->withdrawal_in_flight == 0);
+      CHECK(state.withdrawal(7)->status == WithdrawalStatus::kRejected);
+      HPF_CHECK_REJECTS(Rejection::kWithdrawalFinished, state,
+                        By("op:zhao", 20220903, ApproveWithdrawal{7}));
+      ApplyBy(state, "op:li", 20220903, Retirement(8, kAlice));
+      ApplyBy(state, "op:li", 20220904, CancelWithdrawal{8, "the person withdrew it"});
+      CHECK(state.withdrawal(8)->status == WithdrawalStatus::kCancelled);
+      CHECK(state.account(kAlice)->withdrawal_in_flight == 0);
+      CHECK(state.account(kAlice)->balance == Fen{384'000});  // nothing moved
+    }
+  }
+
   // Must stay the last case of the suite (doctest runs cases in file order by default).
   TEST_CASE("Rejection: every value has a case above that triggers it") {
     if (Seen().empty()) {

@@ -47,6 +47,17 @@ TEST_SUITE("ledger") {
     CHECK(book->personal_rate_table()[1].rate == RatePpm{15'000});
   }
 
+  TEST_CASE("ParsePolicy: withdrawal_review_days, added later, means 3 days where absent") {
+    auto book = ParsePolicy(Document(R"(,"withdrawal_review_days":5)"));
+    REQUIRE_MESSAGE(book.has_value(), book.status().ToString());
+    CHECK(book->At(Day(20220701)).withdrawal_review_days == 3);  // a document recorded before
+    CHECK(book->At(Day(20230701)).withdrawal_review_days == 5);
+    CHECK(ErrorOf(Document(R"(,"withdrawal_review_days":0)")).find("withdrawal_review_days") !=
+          std::string::npos);
+    CHECK(ErrorOf(Document(R"(,"withdrawal_review_days":"3")")).find("must be an integer") !=
+          std::string::npos);
+  }
+
   TEST_CASE("ParsePolicy: bad documents are refused, naming the field") {
     CHECK(ErrorOf("{").find("not JSON") != std::string::npos);
     CHECK(ErrorOf("[]").find("must be a JSON object") != std::string::npos);
@@ -84,7 +95,7 @@ TEST_SUITE("ledger") {
           R"("versions":[{"base_cap_fen":2871600,"base_floor_fen":210000,)"
           R"("contribution_rate_max_ppm":120000,"contribution_rate_min_ppm":50000,)"
           R"("day_basis":360,"deferral_last_month":202212,"effective_from":"1990-01-01",)"
-          R"("rounding":"half_up_to_fen"}]})");
+          R"("rounding":"half_up_to_fen","withdrawal_review_days":3}]})");
     auto parsed = ParsePolicy(canonical);
     REQUIRE_MESSAGE(parsed.has_value(), parsed.status().ToString());
     CHECK(*parsed == shipped);

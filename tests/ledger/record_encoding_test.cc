@@ -96,7 +96,50 @@ AccountUnfrozen Sample(std::type_identity<AccountUnfrozen> /*unused*/) {
   return {AccountId{1001}, "(2023)鲁02执1号", "Qingdao Intermediate Court"};
 }
 AccountClosed Sample(std::type_identity<AccountClosed> /*unused*/) {
-  return {AccountId{1001}, EmployerId{11}, AccountCloseReason::kHeirlessBalance};
+  return {AccountId{1001}, EmployerId{11}, AccountCloseReason::kClosingWithdrawal, 77};
+}
+WithdrawalApplied Sample(std::type_identity<WithdrawalApplied> /*unused*/) {
+  return {.terms = ApplyWithdrawal{.withdrawal_id = 77,
+                                   .account = AccountId{1001},
+                                   .reason = WithdrawalReason::kDeath,
+                                   .payee_reference = "heirs-account-token",
+                                   .evidence_reference = "death certificate 2022-114"},
+          .amount = Fen{1'234'567},
+          .applicant = "operator:li",
+          .decide_by_date = 20220804};
+}
+WithdrawalApproved Sample(std::type_identity<WithdrawalApproved> /*unused*/) {
+  return {.withdrawal_id = 77,
+          .account = AccountId{1001},
+          .reviewer = "operator:wang",
+          .amount = Fen{1'234'567}};
+}
+WithdrawalRejected Sample(std::type_identity<WithdrawalRejected> /*unused*/) {
+  return {.withdrawal_id = 77,
+          .account = AccountId{1001},
+          .reviewer = "operator:wang",
+          .reason = "the certificate does not match the holder"};
+}
+InterestToDateCredited Sample(std::type_identity<InterestToDateCredited> /*unused*/) {
+  return {.account = AccountId{1001},
+          .from_date = Day(20220701),
+          .until_date = Day(20220915),
+          .day_basis = DayBasis::k365,
+          .segments = {InterestSegment{Day(20220701), RatePpm{15'000}, FenDays{9'000'000}}},
+          .interest = Fen{370},
+          .withdrawal_id = 77};
+}
+WithdrawalPaid Sample(std::type_identity<WithdrawalPaid> /*unused*/) {
+  return {.withdrawal_id = 77,
+          .account = AccountId{1001},
+          .reason = WithdrawalReason::kDeath,
+          .amount = Fen{1'234'937},
+          .deposit_id = 3,
+          .bank_code = "ICBC",
+          .bank_reference = "ICBC2022091500042"};
+}
+WithdrawalCancelled Sample(std::type_identity<WithdrawalCancelled> /*unused*/) {
+  return {.withdrawal_id = 77, .account = AccountId{1001}, .reason = "the heirs withdrew it"};
 }
 BankReceiptRecorded Sample(std::type_identity<BankReceiptRecorded> /*unused*/) {
   return {RecordBankReceipt{EmployerId{11}, "ICBC", "ICBC2022071500011", Fen{192'000}, 3}};
@@ -281,8 +324,83 @@ void Check(const AccountClosed& f, const schema::Record& r) {
   const auto* t = r.payload_as_AccountClosed();
   CHECK(t->account_id() == f.account.value);
   CHECK(t->employer_id() == f.employer.value);
-  CHECK(t->reason() == schema::AccountCloseReason::HeirlessBalance);
-  CHECK(t->cause_kind() == schema::EntityKind::None);  // part 2's withdrawals and transfers
+  CHECK(t->reason() == schema::AccountCloseReason::ClosingWithdrawal);
+  CHECK(t->cause_kind() == schema::EntityKind::Withdrawal);
+  CHECK(t->cause_id() == f.withdrawal_id);
+}
+void Check(const WithdrawalApplied& f, const schema::Record& r) {
+  const auto* t = r.payload_as_WithdrawalApplied();
+  CHECK(t->withdrawal_id() == f.terms.withdrawal_id);
+  CHECK(t->account_id() == f.terms.account.value);
+  CHECK(t->reason() == schema::WithdrawalReason::Death);
+  CHECK(t->local_reason() == schema::LocalWithdrawalReason::None);
+  CHECK(t->amount_fen() == f.amount.value);
+  CHECK(t->payee() == schema::WithdrawalPayee::Heirs);  // a death pays the heirs
+  CHECK(t->payee_loan_id() == 0);
+  CHECK(Text(t->payee_reference()) == f.terms.payee_reference);
+  CHECK(Text(t->evidence_reference()) == f.terms.evidence_reference);
+  CHECK(t->property_price_fen() == 0);
+  CHECK(Text(t->applicant()) == f.applicant);
+  CHECK(t->decide_by_date() == f.decide_by_date);
+  CHECK(r.envelope()->stream_kind() == schema::EntityKind::Withdrawal);
+  CHECK(r.envelope()->stream_id() == f.terms.withdrawal_id);
+}
+void Check(const WithdrawalApproved& f, const schema::Record& r) {
+  const auto* t = r.payload_as_WithdrawalApproved();
+  CHECK(t->withdrawal_id() == f.withdrawal_id);
+  CHECK(t->account_id() == f.account.value);
+  CHECK(Text(t->reviewer()) == f.reviewer);
+  CHECK(t->amount_fen() == f.amount.value);
+}
+void Check(const WithdrawalRejected& f, const schema::Record& r) {
+  const auto* t = r.payload_as_WithdrawalRejected();
+  CHECK(t->withdrawal_id() == f.withdrawal_id);
+  CHECK(t->account_id() == f.account.value);
+  CHECK(Text(t->reviewer()) == f.reviewer);
+  CHECK(Text(t->reason()) == f.reason);
+}
+void Check(const InterestToDateCredited& f, const schema::Record& r) {
+  const auto* t = r.payload_as_InterestToDateCredited();
+  CHECK(t->account_id() == f.account.value);
+  CHECK(t->from_date() == 20220701);
+  CHECK(t->until_date() == 20220915);
+  CHECK(t->day_basis() == 365);
+  REQUIRE(t->segments() != nullptr);
+  REQUIRE(t->segments()->size() == 1);
+  CHECK(t->segments()->Get(0)->from_date() == 20220701);
+  CHECK(t->segments()->Get(0)->rate_ppm() == 15'000);
+  CHECK(t->segments()->Get(0)->accumulator_fen_days() == 9'000'000);
+  CHECK(t->interest_fen() == f.interest.value);
+  CHECK(t->cause_kind() == schema::EntityKind::Withdrawal);
+  CHECK(t->cause_id() == f.withdrawal_id);
+  CHECK(r.envelope()->stream_kind() == schema::EntityKind::Account);
+  // Dr 41101 / Cr 201(account).
+  REQUIRE(r.postings() != nullptr);
+  CHECK(r.postings()->size() == 2);
+}
+void Check(const WithdrawalPaid& f, const schema::Record& r) {
+  const auto* t = r.payload_as_WithdrawalPaid();
+  CHECK(t->withdrawal_id() == f.withdrawal_id);
+  CHECK(t->account_id() == f.account.value);
+  CHECK(t->reason() == schema::WithdrawalReason::Death);
+  CHECK(t->amount_fen() == f.amount.value);
+  CHECK(t->deposit_id() == f.deposit_id);
+  CHECK(Text(t->bank_code()) == f.bank_code);
+  CHECK(Text(t->bank_reference()) == f.bank_reference);
+  CHECK(r.envelope()->stream_kind() == schema::EntityKind::Withdrawal);
+  // Dr 201(account) / Cr 101(deposit).
+  REQUIRE(r.postings() != nullptr);
+  REQUIRE(r.postings()->size() == 2);
+  CHECK(r.postings()->Get(0)->gl_account() == 201);
+  CHECK(r.postings()->Get(0)->side() == schema::Side::Debit);
+  CHECK(r.postings()->Get(1)->gl_account() == 101);
+  CHECK(r.postings()->Get(1)->subledger_id() == f.deposit_id);
+}
+void Check(const WithdrawalCancelled& f, const schema::Record& r) {
+  const auto* t = r.payload_as_WithdrawalCancelled();
+  CHECK(t->withdrawal_id() == f.withdrawal_id);
+  CHECK(t->account_id() == f.account.value);
+  CHECK(Text(t->reason()) == f.reason);
 }
 void Check(const BankReceiptRecorded& f, const schema::Record& r) {
   const auto* t = r.payload_as_BankReceiptRecorded();

@@ -193,8 +193,9 @@ struct Workload {
 Workload RunWorkload(Sequencer& sequencer) {
   Workload w;
   int n = 0;
-  auto step = [&](uint32_t date, CommandBody body) {
+  auto step = [&](uint32_t date, CommandBody body, std::string actor = "op:1") {
     Command command = Cmd("w" + std::to_string(++n), date, std::move(body));
+    command.header.actor = std::move(actor);
     const uint64_t position = Accepted(Run1(sequencer, command));
     w.accepted.push_back(std::move(command));
     w.positions.push_back(position);
@@ -244,10 +245,25 @@ Workload RunWorkload(Sequencer& sequencer) {
   step(20220903, CloseEmployer{kBeta});
   step(20220905, Open(kDave, kAcme));
   step(20220906, CloseAccount{kDave});
+  // Withdrawals: one rejected, one cancelled, Bob's retirement paid (four eyes: op:2 reviews).
+  auto retirement = [](uint64_t id, AccountId account) {
+    return ApplyWithdrawal{.withdrawal_id = id,
+                           .account = account,
+                           .reason = WithdrawalReason::kRetirement,
+                           .payee_reference = "token",
+                           .evidence_reference = "certificate"};
+  };
+  step(20220906, retirement(1, kAlice));
+  step(20220906, RejectWithdrawal{1, "certificate unreadable"}, "op:2");
+  step(20220906, retirement(2, kAlice));
+  step(20220906, CancelWithdrawal{2, "the person withdrew it"});
+  step(20220906, retirement(3, kBob));
+  step(20220906, ApproveWithdrawal{3}, "op:2");
+  step(20220910, PayWithdrawal{3, 1, "ICBC", "ICBC-PAY-3"}, "bank:ICBC");
   // Re-rates every account from 2023-01-01; closed Dave's stored value is not rewritten (the
   // load re-rates it, which the reopening test compares).
   step(20220907, ChangeTo(Raised(), 20230101));
-  step(20230630, SettleInterest{2022, {kAlice, kBob, kCarol}});
+  step(20230630, SettleInterest{2022, {kAlice, kCarol}});
   return w;
 }
 
@@ -457,7 +473,7 @@ TEST_SUITE("ledger") {
         CHECK(events::RecordCommandHash(r) == internal::CommandHash(command, *sha256));
         CHECK(e.command_part() == p - first);
         CHECK(e.command_parts() == end - first);
-        CHECK(e.actor()->string_view() == "op:1");
+        CHECK(e.actor()->string_view() == command.header.actor);
         CHECK(e.channel()->string_view() == "counter");
         // Each stream's versions start at 1 and only grow.
         auto [it, inserted] = last_version.try_emplace({e.stream_kind(), e.stream_id()}, 0);
@@ -473,18 +489,19 @@ TEST_SUITE("ledger") {
     CHECK_MESSAGE(types.size() == std::variant_size_v<Fact>,
                   "add the new fact to RunWorkload so its records and state are tested");
 
-    // The settlement is one command of five records: the run's start on the fund's stream,
-    // one credit per account, and the run's completion (the three were the year's accounts).
+    // The settlement is one command of four records: the run's start on the fund's stream,
+    // one credit per account, and the run's completion (the two were the year's accounts not
+    // closed: Bob's closing withdrawal paid him to date).
     const uint64_t settlement = w.positions.back();
-    CHECK(records.size() == settlement + 4);
+    CHECK(records.size() == settlement + 3);
     CHECK(records[settlement - 1].record().payload_type() ==
           schema::Event::YearEndSettlementStarted);
-    for (uint64_t p = settlement + 1; p <= settlement + 3; ++p) {
+    for (uint64_t p = settlement + 1; p <= settlement + 2; ++p) {
       CHECK(records[p - 1].record().payload_type() == schema::Event::YearEndInterestCredited);
     }
-    CHECK(records[settlement + 3].record().payload_type() ==
+    CHECK(records[settlement + 2].record().payload_type() ==
           schema::Event::YearEndSettlementCompleted);
-    CHECK(records[settlement + 3].record().envelope()->stream_version() == 2);
+    CHECK(records[settlement + 2].record().envelope()->stream_version() == 2);
     // The reversal names the receipt by position and chain hash, on its stream and date.
     const schema::Record& reversal = records[w.receipt_position].record();
     REQUIRE(reversal.payload_type() == schema::Event::RecordReversed);

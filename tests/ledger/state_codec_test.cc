@@ -145,6 +145,47 @@ TEST_SUITE("ledger") {
     }
   }
 
+  TEST_CASE("StateCodec: a withdrawal round-trips; an account names its withdrawal in flight") {
+    AccountState flying = FullAccount();
+    flying.withdrawal_in_flight = 77;
+    CHECK(DecodeAccountState(EncodeAccountState(flying)).value().withdrawal_in_flight == 77);
+    const WithdrawalState approved{.status = WithdrawalStatus::kApproved,
+                                   .account = AccountId{1001},
+                                   .reason = WithdrawalReason::kDeath,
+                                   .applicant = "op:li",
+                                   .held = Fen{384'000},
+                                   .version = 2};
+    WithdrawalState paid = approved;
+    paid.status = WithdrawalStatus::kPaid;
+    paid.held = Fen{0};
+    paid.version = 3;
+    for (const WithdrawalState& withdrawal : {approved, paid}) {
+      const std::string bytes = EncodeWithdrawalState(withdrawal);
+      auto decoded = DecodeWithdrawalState(bytes);
+      REQUIRE_MESSAGE(decoded.has_value(), decoded.status().ToString());
+      CHECK(*decoded == withdrawal);
+      for (size_t size = 0; size < bytes.size(); ++size) {
+        CHECK(DecodeWithdrawalState(std::string_view(bytes.data(), size)).status().code() ==
+              StatusCode::kCorruption);
+      }
+    }
+    WithdrawalState wrong = paid;
+    wrong.held = Fen{1};
+    CHECK(DecodeWithdrawalState(EncodeWithdrawalState(wrong)).status().message() ==
+          "withdrawal state: a hold on a withdrawal that is not approved");
+    std::string bytes = EncodeWithdrawalState(approved);
+    bytes[1] = 6;  // status
+    CHECK(DecodeWithdrawalState(bytes).status().message() ==
+          "withdrawal state: status 6 is not 1 to 5");
+    bytes = EncodeWithdrawalState(approved);
+    bytes[10] = 10;  // reason, after status and the account id
+    CHECK(DecodeWithdrawalState(bytes).status().message() ==
+          "withdrawal state: reason 10 is not a withdrawal reason");
+    CHECK(WithdrawalStateKey(77) == "withdrawal/77");
+    CHECK(ParseWithdrawalStateKey("withdrawal/77").value() == 77);
+    CHECK(ParseWithdrawalStateKey("withdrawal/077").status().code() == StatusCode::kCorruption);
+  }
+
   TEST_CASE("StateCodec: the fund round-trips with its open years and settlement runs") {
     const FundState fund{.accounts_by_open_year = {{2022, 17}, {2023, 1'999'999}},
                          .runs = {{2021, SettlementRun{.accounts_count = 5,
@@ -362,6 +403,33 @@ TEST_SUITE("ledger") {
       append({{AccountStateKey(AccountId{1001}), EncodeAccountState(account)}}, "k2");
       CHECK(LoadState(**log).status().message() ==
             "stored state 'account/1001': its employer 8 is not stored");
+    }
+    SUBCASE("a withdrawal in flight is its account's, and the account names only a stored one") {
+      const WithdrawalState applied{.status = WithdrawalStatus::kApplied,
+                                    .account = AccountId{1001},
+                                    .reason = WithdrawalReason::kRetirement,
+                                    .applicant = "op:li",
+                                    .version = 1};
+      append({{WithdrawalStateKey(5), EncodeWithdrawalState(applied)}}, "k2");
+      CHECK(LoadState(**log).status().message() ==
+            "stored state 'withdrawal/5': status 1 but its account 1001 has withdrawal 0 in "
+            "flight");
+      account.withdrawal_in_flight = 5;
+      append({{AccountStateKey(AccountId{1001}), EncodeAccountState(account)}}, "k3");
+      auto loaded = LoadState(**log);
+      REQUIRE_MESSAGE(loaded.has_value(), loaded.status().ToString());
+      CHECK(loaded->withdrawals.at(5) == applied);
+      account.withdrawal_in_flight = 6;
+      append({{AccountStateKey(AccountId{1001}), EncodeAccountState(account)},
+              {WithdrawalStateKey(5),
+               EncodeWithdrawalState(WithdrawalState{.status = WithdrawalStatus::kCancelled,
+                                                     .account = AccountId{1001},
+                                                     .reason = WithdrawalReason::kRetirement,
+                                                     .applicant = "op:li",
+                                                     .version = 2})}},
+             "k4");
+      CHECK(LoadState(**log).status().message() ==
+            "stored state 'account/1001': withdrawal 6 in flight is not stored");
     }
     SUBCASE("a value of an older format is Unimplemented, naming its key") {
       append({{ReversedStateKey(2), Bytes({1})}}, "k2");
