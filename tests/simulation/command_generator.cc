@@ -2,6 +2,7 @@
 #include "tests/simulation/command_generator.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -163,6 +164,12 @@ GeneratedCommand CommandGenerator::Next() {
 GeneratedCommand CommandGenerator::Valid() {
   // A city starts with a few employers and their first hires.
   if (employer_ids_.size() < 3) return RegisterNewEmployer();
+  // Late in June a few retirements are applied for: some are still in flight on 30 June,
+  // keep their accounts out of the settlement and are paid after it, over two years.
+  const uint32_t month_day = today_ % 10000;
+  if (month_day >= 620 && month_day <= 630 && withdrawals_.size() < 4 && PerMille(15)) {
+    if (auto apply = ApplyForWithdrawal()) return *apply;
+  }
   const uint64_t roll = Below(1000);
   std::optional<GeneratedCommand> generated;
   if (roll < 700) {
@@ -207,6 +214,10 @@ GeneratedCommand CommandGenerator::Valid() {
     generated = ReverseSomething();
   } else if (roll < 906) {
     return RestatePolicy();
+  } else if (roll < 907) {
+    generated = ApplyForWithdrawal();
+  } else if (roll < 927) {
+    generated = AdvanceWithdrawal();
   } else {
     generated = Flow();
   }
@@ -529,16 +540,32 @@ std::optional<GeneratedCommand> CommandGenerator::Settlement() {
   const uint64_t chunk_max = PerMille(100) ? kModelSettlementAccountsMax : 300;
   const uint64_t wanted = 1 + Below(chunk_max);
   settling_.clear();
+  std::optional<uint64_t> in_flight;  // skipped: its payment pays the interest to date
   for (const uint64_t id : pending_) {
     const ModelAccount* account = model_.account(id);
     if (settling_.size() >= wanted || account->interest_year != year ||
         account->status == ModelStatus::kClosed) {
       break;
     }
+    if (account->withdrawal_in_flight != 0) {
+      in_flight = id;
+      continue;
+    }
     settling_.push_back(id);
   }
   ledger::SettleInterest settle{.interest_year = year};
   for (const uint64_t id : settling_) settle.accounts.push_back(AccountId{id});
+  if (in_flight.has_value() && settle.accounts.size() < kModelSettlementAccountsMax &&
+      (settling_.empty() ? PerMille(3) : PerMille(30))) {
+    settle.accounts.insert(
+        settle.accounts.begin() + static_cast<std::ptrdiff_t>(Below(settle.accounts.size() + 1)),
+        AccountId{*in_flight});
+    last_step_ = Step::kSettleInFlight;
+    return GeneratedCommand{.command = Wrap(std::move(settle), today_),
+                            .label = "settle: a chunk with a withdrawal in flight",
+                            .meant_valid = false};
+  }
+  if (settling_.empty()) return std::nullopt;  // only withdrawals in flight wait
   last_step_ = Step::kSettle;
   return GeneratedCommand{.command = Wrap(std::move(settle), today_),
                           .label = "settle interest chunk",
@@ -860,6 +887,392 @@ std::optional<GeneratedCommand> CommandGenerator::ReverseSomething() {
   last_step_ = Step::kReversal;
   last_employer_ = entry.employer;
   return generated;
+}
+
+// --- closing withdrawals (销户提取): applied for, reviewed by another operator, paid ---
+
+std::string CommandGenerator::OtherOperator(const std::string& actor) {
+  for (;;) {  // ends: one of seven operators is excluded at most
+    std::string other = "op:" + std::to_string(1 + Below(7));
+    if (other != actor) return other;
+  }
+}
+
+ledger::PayWithdrawal CommandGenerator::Payment(uint64_t withdrawal, uint64_t account) {
+  return ledger::PayWithdrawal{.withdrawal_id = withdrawal,
+                               .deposit_id = 1 + account % 3,
+                               .bank_code = kBanks[account % std::size(kBanks)],
+                               .bank_reference = "WP" + std::to_string(serial_)};
+}
+
+bool CommandGenerator::LinesLeftFor(uint64_t account) const {
+  const ModelAccount* model = model_.account(account);
+  auto it = info_.find(model->employer);
+  if (it == info_.end() || !it->second.plan || !it->second.plan->opened) return false;
+  const Plan& plan = *it->second.plan;
+  for (size_t i = plan.next_line; i < plan.lines.size(); ++i) {
+    if (plan.lines[i].account == account) return true;
+  }
+  return false;
+}
+
+void CommandGenerator::DropFromUnopenedPlan(uint64_t account) {
+  const uint64_t employer = model_.account(account)->employer;
+  auto it = info_.find(employer);
+  if (it == info_.end() || !it->second.plan || it->second.plan->opened) return;
+  Plan& plan = *it->second.plan;
+  std::erase_if(plan.lines, [account](const Line& line) { return line.account == account; });
+  if (plan.lines.empty()) {
+    it->second.plan.reset();  // the money received for it waits in suspense for the next
+    return;
+  }
+  plan.total_fen = 0;
+  for (const Line& line : plan.lines) {
+    const auto [employer_rate, employee_rate] = RatesFor(*model_.employer(employer), line.month);
+    plan.total_fen += ContributionFen(line.base_fen, employer_rate) +
+                      ContributionFen(line.base_fen, employee_rate);
+  }
+}
+
+std::optional<GeneratedCommand> CommandGenerator::ApplyForWithdrawal() {
+  auto eligible = [](uint64_t, const ModelAccount& a) {
+    return a.status != ModelStatus::kClosed && !a.frozen && a.withdrawal_in_flight == 0;
+  };
+  std::optional<uint64_t> account;
+  // Now and then one whose year has ended and waits for its settlement.
+  if (!pending_.empty() && PerMille(300)) {
+    const uint64_t id = pending_[Below(pending_.size())];
+    if (eligible(id, *model_.account(id))) account = id;
+  }
+  if (!account) account = PickAccount(eligible);
+  if (!account) return std::nullopt;
+  static constexpr ledger::WithdrawalReason kReasons[] = {
+      ledger::WithdrawalReason::kRetirement,  ledger::WithdrawalReason::kRetirement,
+      ledger::WithdrawalReason::kRetirement,  ledger::WithdrawalReason::kLossOfWorkingCapacity,
+      ledger::WithdrawalReason::kLeavingCity, ledger::WithdrawalReason::kDeath};
+  return Make(ledger::ApplyWithdrawal{.withdrawal_id = next_withdrawal_++,
+                                      .account = AccountId{*account},
+                                      .reason = kReasons[Below(std::size(kReasons))],
+                                      .payee_reference = "PAYEE-" + std::to_string(*account),
+                                      .evidence_reference =
+                                          PerMille(200) ? "" : "EV-" + std::to_string(serial_)},
+              "withdrawal: apply (closing reason)");
+}
+
+std::optional<GeneratedCommand> CommandGenerator::AdvanceWithdrawal() {
+  // Forget the finished ones (the model says which), keeping a few ids to name on purpose.
+  for (size_t i = 0; i < withdrawals_.size();) {
+    const ModelWithdrawalStatus status = model_.withdrawal(withdrawals_[i].id)->status;
+    if (status == ModelWithdrawalStatus::kApplied || status == ModelWithdrawalStatus::kApproved) {
+      ++i;
+      continue;
+    }
+    finished_withdrawals_.push_back(withdrawals_[i].id);
+    if (finished_withdrawals_.size() > 32) finished_withdrawals_.pop_front();
+    withdrawals_[i] = withdrawals_.back();
+    withdrawals_.pop_back();
+  }
+  if (withdrawals_.empty()) return std::nullopt;
+  const WithdrawalInfo info = withdrawals_[Below(withdrawals_.size())];
+  if (info.next_day > today_) return std::nullopt;
+  const ModelWithdrawal& w = *model_.withdrawal(info.id);
+  const ModelAccount& a = *model_.account(w.account);
+  // Dated today; `actor` replaces the operator Wrap() names, when given.
+  auto step = [&](ledger::CommandBody body, const char* label, bool valid,
+                  const std::string* actor = nullptr) {
+    GeneratedCommand generated{
+        .command = Wrap(std::move(body), today_), .label = label, .meant_valid = valid};
+    if (actor != nullptr) generated.command.header.actor = *actor;
+    return std::optional<GeneratedCommand>(std::move(generated));
+  };
+  const std::string reviewer = OtherOperator(w.applicant);
+  const std::string order =
+      "(" + std::to_string(today_ / 10000) + ")Lu0203Zhi" + std::to_string(serial_);
+  const std::string court = "Shinan District People's Court";
+  if (a.status == ModelStatus::kClosed) {  // closed empty meanwhile (CloseAccount)
+    return step(ledger::CancelWithdrawal{info.id, "the account was closed"},
+                "withdrawal: cancelled, its account closed", true);
+  }
+  const uint64_t roll = Below(1000);
+  if (w.status == ModelWithdrawalStatus::kApplied) {
+    if (roll < 40) {
+      return step(ledger::ApproveWithdrawal{info.id}, "withdrawal: approved by its applicant",
+                  false, &w.applicant);
+    }
+    if (roll < 60) {
+      return step(ledger::RejectWithdrawal{info.id, "evidence incomplete"},
+                  "withdrawal: rejected by its applicant", false, &w.applicant);
+    }
+    if (roll < 90) {
+      return step(Payment(info.id, w.account), "withdrawal: paid before approval", false);
+    }
+    if (roll < 140) {
+      return step(ledger::CancelWithdrawal{info.id, "withdrawn by the person"},
+                  "withdrawal: cancelled before review", true);
+    }
+    if (roll < 220) {
+      return step(ledger::RejectWithdrawal{info.id, "retirement certificate not verified"},
+                  "withdrawal: rejected by another operator", true, &reviewer);
+    }
+    return step(ledger::ApproveWithdrawal{info.id},
+                a.frozen ? "withdrawal: approve, its account frozen"
+                         : "withdrawal: approved by another operator",
+                !a.frozen, &reviewer);
+  }
+  // Approved: the bank pays, unless a court order froze the account meanwhile.
+  if (a.frozen) {
+    if (roll < 400) {
+      return step(Payment(info.id, w.account), "withdrawal: pay, its account frozen", false);
+    }
+    if (roll < 700) {
+      return step(
+          ledger::UnfreezeAccount{
+              .account = AccountId{w.account}, .court_order_reference = order, .authority = court},
+          "unfreeze: an account with a withdrawal approved", true);
+    }
+    return step(ledger::CancelWithdrawal{info.id, "the bank could not pay: account frozen"},
+                "withdrawal: cancelled, its account frozen", true);
+  }
+  if (roll < 30) {
+    return step(ledger::ApproveWithdrawal{info.id}, "withdrawal: approved twice", false, &reviewer);
+  }
+  if (roll < 50) {
+    return step(ledger::RejectWithdrawal{info.id, "second thoughts"},
+                "withdrawal: rejected after its approval", false, &reviewer);
+  }
+  if (roll < 80) {
+    return step(
+        ledger::FreezeAccount{
+            .account = AccountId{w.account}, .court_order_reference = order, .authority = court},
+        "freeze: an account with a withdrawal approved", true);
+  }
+  if (roll < 130 && a.latest_value_date % 100 > 1) {
+    auto early = step(Payment(info.id, w.account),
+                      "withdrawal: paid before money value-dated on the account", false);
+    early->command.header.effective_date = a.latest_value_date - 1;
+    return early;
+  }
+  if (roll < 160) {
+    return step(ledger::CancelWithdrawal{info.id, "the bank returned the payment"},
+                "withdrawal: cancelled after approval", true);
+  }
+  if (LinesLeftFor(w.account)) {
+    // Its employer's list still has a line for it; a list the account's unsettled year holds
+    // up (a line dated after 30 June) would wait for ever, so the payment gives up in time.
+    if (today_ > DaysAfter(info.approved_on == 0 ? today_ : info.approved_on, 20)) {
+      return step(ledger::CancelWithdrawal{info.id, "not paid in time"},
+                  "withdrawal: cancelled, its last contribution pending", true);
+    }
+    return std::nullopt;
+  }
+  return step(Payment(info.id, w.account),
+              today_ > InterestYearLastDay(a.interest_year)
+                  ? "withdrawal: paid after 30 June, its year unsettled"
+                  : "withdrawal: paid by the bank",
+              true);
+}
+
+std::optional<GeneratedCommand> CommandGenerator::InvalidWithdrawal(uint64_t variant) {
+  auto bad = [&](ledger::CommandBody body, const char* label) {
+    return std::optional<GeneratedCommand>(GeneratedCommand{
+        .command = Wrap(std::move(body), today_), .label = label, .meant_valid = false});
+  };
+  // A withdrawal in flight with `status`, or a finished one.
+  auto in_flight = [&](ModelWithdrawalStatus status) -> std::optional<uint64_t> {
+    for (int probe = 0; probe < 4 && !withdrawals_.empty(); ++probe) {
+      const uint64_t id = withdrawals_[Below(withdrawals_.size())].id;
+      if (model_.withdrawal(id)->status == status) return id;
+    }
+    return std::nullopt;
+  };
+  const std::optional<uint64_t> finished =
+      finished_withdrawals_.empty()
+          ? std::nullopt
+          : std::optional(finished_withdrawals_[Below(finished_withdrawals_.size())]);
+  const uint64_t unknown = 800'000'000 + Below(1'000'000);
+  switch (variant) {
+    case 0: {  // applications
+      auto account = PickAccount([](uint64_t, const ModelAccount& a) {
+        return a.status != ModelStatus::kClosed && !a.frozen && a.withdrawal_in_flight == 0;
+      });
+      if (!account) return std::nullopt;
+      ledger::ApplyWithdrawal body{.withdrawal_id = next_withdrawal_++,
+                                   .account = AccountId{*account},
+                                   .reason = ledger::WithdrawalReason::kRetirement,
+                                   .payee_reference = "PAYEE-X",
+                                   .evidence_reference = "EV-X"};
+      const char* label = "";
+      switch (Below(10)) {
+        case 0:
+          (PerMille(500) ? body.withdrawal_id : body.account.value) = 0;
+          label = "apply: withdrawal or account id 0";
+          break;
+        case 1: {
+          static constexpr uint8_t kNotReasons[] = {0, 10, 11, 98, 100, 255};
+          body.reason =
+              static_cast<ledger::WithdrawalReason>(kNotReasons[Below(std::size(kNotReasons))]);
+          label = "apply: a reason that is not a code";
+          break;
+        }
+        case 2: {
+          auto generated = bad(body, "apply: no applicant (empty actor)");
+          generated->command.header.actor.clear();
+          return generated;
+        }
+        case 3:
+          (PerMille(500) ? body.payee_reference : body.evidence_reference)
+              .assign(kModelTextBytesMax + 1, 'R');
+          label = "apply: a reference too long";
+          break;
+        case 4: {
+          static constexpr ledger::WithdrawalReason kPartial[] = {
+              ledger::WithdrawalReason::kPurchase,       ledger::WithdrawalReason::kBuildOrOverhaul,
+              ledger::WithdrawalReason::kLoanRepayment,  ledger::WithdrawalReason::kRent,
+              ledger::WithdrawalReason::kSeriousIllness, ledger::WithdrawalReason::kOther};
+          body.reason = kPartial[Below(std::size(kPartial))];
+          label = "apply: a partial withdrawal (not offered)";
+          break;
+        }
+        case 5: {
+          const auto taken = finished.has_value()
+                                 ? finished
+                                 : in_flight(PerMille(500) ? ModelWithdrawalStatus::kApplied
+                                                           : ModelWithdrawalStatus::kApproved);
+          if (!taken) return std::nullopt;
+          body.withdrawal_id = *taken;
+          label = "apply: a withdrawal id already used";
+          break;
+        }
+        case 6:
+          body.account = AccountId{UnknownId()};
+          label = "apply: unknown account";
+          break;
+        case 7: {
+          auto closed = PickAccount(
+              [](uint64_t, const ModelAccount& a) { return a.status == ModelStatus::kClosed; });
+          if (!closed) return std::nullopt;
+          body.account = AccountId{*closed};
+          label = "apply: closed account";
+          break;
+        }
+        case 8: {
+          auto frozen = PickAccount([](uint64_t, const ModelAccount& a) {
+            return a.status != ModelStatus::kClosed && a.frozen;
+          });
+          if (!frozen) return std::nullopt;
+          body.account = AccountId{*frozen};
+          label = "apply: frozen account";
+          break;
+        }
+        default: {
+          if (withdrawals_.empty()) return std::nullopt;
+          body.account = AccountId{withdrawals_[Below(withdrawals_.size())].account};
+          label = "apply: the account has a withdrawal in flight";
+          break;
+        }
+      }
+      return bad(body, label);
+    }
+    case 1: {  // reviews
+      const bool approve = PerMille(500);
+      auto review = [&](uint64_t id, const char* label) {
+        return approve ? bad(ledger::ApproveWithdrawal{id}, label)
+                       : bad(ledger::RejectWithdrawal{id, "not eligible"}, label);
+      };
+      switch (Below(6)) {
+        case 0:
+          return review(PerMille(500) ? 0 : unknown, "review: withdrawal id 0 or unknown");
+        case 1: {
+          const auto id = in_flight(ModelWithdrawalStatus::kApplied);
+          if (!id) return std::nullopt;
+          auto generated = review(*id, "review: no reviewer (empty actor)");
+          generated->command.header.actor.clear();
+          return generated;
+        }
+        case 2: {
+          const auto id = in_flight(ModelWithdrawalStatus::kApplied);
+          if (!id) return std::nullopt;
+          return bad(
+              ledger::RejectWithdrawal{
+                  *id, PerMille(500) ? std::string() : std::string(kModelNoteBytesMax + 1, 'W')},
+              "reject: reason empty or too long");
+        }
+        case 3:
+          if (!finished) return std::nullopt;
+          return review(*finished, "review: a finished withdrawal");
+        case 4: {
+          const auto id = in_flight(ModelWithdrawalStatus::kApproved);
+          if (!id) return std::nullopt;
+          return review(*id, "review: an approved withdrawal");
+        }
+        default: {
+          const auto id = in_flight(ModelWithdrawalStatus::kApplied);
+          if (!id) return std::nullopt;
+          auto generated = review(*id, "review: by its applicant");
+          generated->command.header.actor = model_.withdrawal(*id)->applicant;
+          return generated;
+        }
+      }
+    }
+    case 2: {  // payments
+      const auto approved = in_flight(ModelWithdrawalStatus::kApproved);
+      const uint64_t id = approved.value_or(unknown);
+      ledger::PayWithdrawal body = Payment(id, 1);
+      switch (Below(6)) {
+        case 0:
+          body.withdrawal_id = PerMille(500) ? 0 : unknown;
+          return bad(body, "pay: withdrawal id 0 or unknown");
+        case 1:
+          body.deposit_id = 0;
+          return bad(body, "pay: deposit id 0");
+        case 2:
+          if (PerMille(500)) {
+            body.bank_code = PerMille(500) ? "" : std::string(kModelCodeBytesMax + 1, 'B');
+          } else {
+            body.bank_reference = PerMille(500) ? "" : std::string(kModelTextBytesMax + 1, 'R');
+          }
+          return bad(body, "pay: bank code or reference empty or too long");
+        case 3: {
+          const auto applied = in_flight(ModelWithdrawalStatus::kApplied);
+          if (!applied) return std::nullopt;
+          body.withdrawal_id = *applied;
+          return bad(body, "pay: not approved");
+        }
+        case 4:
+          if (!finished) return std::nullopt;
+          body.withdrawal_id = *finished;
+          return bad(body, "pay: a finished withdrawal");
+        default: {
+          if (!approved) return std::nullopt;
+          // The day before the open year's first day: money (the year's opening) is dated later.
+          const ModelAccount& a = *model_.account(model_.withdrawal(id)->account);
+          const uint32_t day_before = InterestYearLastDay(a.interest_year - 1);
+          if (day_before < kModelFirstDate) return std::nullopt;
+          auto generated = bad(body, "pay: dated before the account's open year");
+          generated->command.header.effective_date = day_before;
+          return generated;
+        }
+      }
+    }
+    default: {  // cancellations
+      ledger::CancelWithdrawal body{.withdrawal_id = unknown, .reason = "withdrawn"};
+      switch (Below(4)) {
+        case 0:
+          if (PerMille(500)) body.withdrawal_id = 0;
+          return bad(body, "cancel: withdrawal id 0 or unknown");
+        case 1:
+          if (!finished) return std::nullopt;
+          body.withdrawal_id = *finished;
+          return bad(body, "cancel: a finished withdrawal");
+        default: {
+          if (withdrawals_.empty()) return std::nullopt;
+          body.withdrawal_id = withdrawals_[Below(withdrawals_.size())].id;
+          body.reason = PerMille(500) ? std::string() : std::string(kModelNoteBytesMax + 1, 'C');
+          return bad(body, "cancel: reason empty or too long");
+        }
+      }
+    }
+  }
 }
 
 // --- rule breakers: each names the rule it means to break; the model decides ---
@@ -1638,6 +2051,11 @@ std::optional<GeneratedCommand> CommandGenerator::Invalid(uint64_t variant) {
           return bad(body, "policy: no summary");
       }
     }
+    case 39:
+    case 40:
+    case 41:
+    case 42:
+      return InvalidWithdrawal(variant - 39);
     default:
       return std::nullopt;  // other variants: a valid command instead (keeps the share)
   }
@@ -1663,6 +2081,23 @@ void CommandGenerator::Observe(const std::optional<ledger::Rejection>& rejection
           using C = std::decay_t<decltype(c)>;
           if constexpr (std::is_same_v<C, ledger::SealEmployer>) {
             recently_sealed_.push_back(c.employer.value);
+          }
+          if constexpr (std::is_same_v<C, ledger::ApplyWithdrawal>) {
+            // Reviewed within the centre's three days, mostly.
+            withdrawals_.push_back(
+                WithdrawalInfo{.id = c.withdrawal_id,
+                               .account = c.account.value,
+                               .next_day = DaysAfter(today_, static_cast<uint32_t>(Below(3)))});
+          } else if constexpr (std::is_same_v<C, ledger::ApproveWithdrawal>) {
+            for (WithdrawalInfo& info : withdrawals_) {
+              if (info.id == c.withdrawal_id) {
+                info.approved_on = today_;
+                info.next_day = DaysAfter(
+                    today_, static_cast<uint32_t>(Below(4)));  // the bank pays in a few days
+              }
+            }
+          } else if constexpr (std::is_same_v<C, ledger::PayWithdrawal>) {
+            DropFromUnopenedPlan(model_.withdrawal(c.withdrawal_id)->account);
           }
           if constexpr (std::is_same_v<C, ledger::RegisterEmployer>) {
             employer_ids_.push_back(c.employer.value);
@@ -1694,10 +2129,14 @@ void CommandGenerator::Observe(const std::optional<ledger::Rejection>& rejection
         },
         last_command_.body);
   }
+  if (last_step_ == Step::kSettleInFlight) return;  // rejected, as meant: nothing settled
   if (last_step_ == Step::kSettle) {
     if (accepted) {
-      pending_.erase(pending_.begin(),
-                     pending_.begin() + static_cast<std::ptrdiff_t>(settling_.size()));
+      // The chunk's accounts, not the ones it skipped (withdrawals in flight).
+      const std::set<uint64_t> settled(settling_.begin(), settling_.end());
+      pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
+                                    [&settled](uint64_t id) { return settled.contains(id); }),
+                     pending_.end());
     } else if (!pending_.empty()) {
       pending_.pop_front();  // should not happen; never loop on one account
     }

@@ -2,7 +2,9 @@
 // employers and their employees over the years, mostly doing what centres see every day
 // (registrations, new hires, bank receipts, monthly remittance lists allocated line by line,
 // back-payments, base and rate changes, people leaving and coming back, court freezes, the
-// 30 June interest settlement), with a deliberate share of commands that break one rule.
+// 30 June interest settlement, closing withdrawals applied for, reviewed by another operator
+// and paid — some late in June, so that they keep the settlement away and are paid after it
+// with interest over two years), with a deliberate share of commands that break one rule.
 //
 // The generator reads the reference model to choose plausible commands; it never decides
 // anything (the model and the ledger do). Everything random comes from one std::mt19937_64,
@@ -70,6 +72,13 @@ class CommandGenerator {
     bool opened = false;
     uint32_t failures = 0;
   };
+  // A closing withdrawal in flight, as the generator follows it (the model holds its status).
+  struct WithdrawalInfo {
+    uint64_t id = 0;
+    uint64_t account = 0;
+    uint32_t next_day = 0;     // its next step comes no earlier
+    uint32_t approved_on = 0;  // 0 until approved
+  };
   struct EmployerInfo {
     uint32_t first_month = 0;
     uint32_t accounts_wanted = 0;
@@ -85,6 +94,7 @@ class CommandGenerator {
     kPlanAllocate,
     kPlanComplete,
     kSettle,
+    kSettleInFlight,  // a chunk naming an account with a withdrawal in flight, on purpose
     kReversal,
   };
 
@@ -125,6 +135,21 @@ class CommandGenerator {
   std::optional<GeneratedCommand> CloseSomeEmployer();
   std::optional<GeneratedCommand> ReopenSomeEmployer();
   std::optional<GeneratedCommand> ReverseSomething();
+  // Closing withdrawals: an application (now and then for an account whose year has ended,
+  // late in June), the next step of one in flight (review by another operator or, on
+  // purpose, by its applicant; the bank's payment, also on a frozen account or back-dated
+  // before money; cancellation), and the rules broken on purpose.
+  std::optional<GeneratedCommand> ApplyForWithdrawal();
+  std::optional<GeneratedCommand> AdvanceWithdrawal();
+  std::optional<GeneratedCommand> InvalidWithdrawal(uint64_t variant);
+  ledger::PayWithdrawal Payment(uint64_t withdrawal, uint64_t account);
+  // An operator other than `actor`.
+  std::string OtherOperator(const std::string& actor);
+  // The account still has a line to come in its employer's plan (if the plan is opened) —
+  // a payment, closing it, would leave the list short.
+  bool LinesLeftFor(uint64_t account) const;
+  // The account closed by a payment leaves its employer's plan not yet opened.
+  void DropFromUnopenedPlan(uint64_t account);
   // The centre restates its policy (the default, in canonical form), effective today or a
   // little later: a PolicyChanged that changes no figure.
   GeneratedCommand RestatePolicy();
@@ -168,10 +193,13 @@ class CommandGenerator {
   std::vector<uint64_t> account_ids_;
   std::vector<uint64_t> recently_sealed_;  // employers that may back-pay their arrears
   std::map<uint64_t, EmployerInfo> info_;
-  std::vector<uint64_t> work_;      // employers that may have a flow step this month
-  std::deque<uint64_t> pending_;    // accounts whose interest year has ended
-  std::vector<uint64_t> settling_;  // the accounts of the last settlement chunk
-  std::optional<Line> requeue_;     // a reversed line of an open list, to allocate again
+  std::vector<uint64_t> work_;                 // employers that may have a flow step this month
+  std::deque<uint64_t> pending_;               // accounts whose interest year has ended
+  std::vector<uint64_t> settling_;             // the accounts of the last settlement chunk
+  std::optional<Line> requeue_;                // a reversed line of an open list, to allocate again
+  std::vector<WithdrawalInfo> withdrawals_;    // in flight
+  std::deque<uint64_t> finished_withdrawals_;  // the latest few paid, rejected or cancelled
+  uint64_t next_withdrawal_ = 1;
   Step last_step_ = Step::kOther;
   uint64_t last_employer_ = 0;
   ledger::Command last_command_;

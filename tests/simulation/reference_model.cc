@@ -68,14 +68,38 @@ std::optional<Rejection> BaseRule(int64_t base_fen) {
   return std::nullopt;
 }
 
-// The first day of an interest year, 1 July.
-uint32_t InterestYearFirstDay(int32_t year) { return static_cast<uint32_t>(year) * 10000 + 701; }
-
 // Days a posting value-dated `date` counts in `year`: from the date (or the year's first day,
 // for a date in an earlier year, already settled) to the year's last day, both included.
 int64_t CountedDays(int32_t year, uint32_t date) {
   const uint32_t from = std::max(date, InterestYearFirstDay(year));
   return DayNumber(InterestYearLastDay(year)) - DayNumber(from) + 1;
+}
+
+// The personal interest rate of a day: the dated table of DOMAIN §3, looked up.
+uint32_t RateOn(uint32_t yyyymmdd) {
+  return yyyymmdd >= kModelInterestRateFromDate ? kModelInterestRatePpm
+                                                : kModelEarlierInterestRatePpm;
+}
+
+// The account's open year becomes `year`, holding its whole balance from the first day on.
+void OpenYear(ModelAccount& account, int32_t year) {
+  const uint32_t first = InterestYearFirstDay(year);
+  account.interest_year = year;
+  account.fen_days = account.balance_fen * CountedDays(year, first);
+  account.day_deltas.clear();
+  if (account.balance_fen != 0) account.day_deltas[first] = account.balance_fen;
+  account.latest_value_date = first;
+}
+
+// Money value-dated `date` changes the account's balance by `delta` (a date in a settled year
+// counts from the open year's first day). Nothing is recorded for no money.
+void Post(ModelAccount& account, uint32_t date, int64_t delta) {
+  if (delta == 0) return;
+  const uint32_t counted_from = std::max(date, InterestYearFirstDay(account.interest_year));
+  account.balance_fen += delta;
+  account.fen_days += delta * CountedDays(account.interest_year, counted_from);
+  if ((account.day_deltas[counted_from] += delta) == 0) account.day_deltas.erase(counted_from);
+  account.latest_value_date = std::max(account.latest_value_date, counted_from);
 }
 
 }  // namespace
@@ -128,6 +152,13 @@ int32_t InterestYearOf(uint32_t yyyymmdd) {
 }
 
 uint32_t InterestYearLastDay(int32_t year) { return static_cast<uint32_t>(year + 1) * 10000 + 630; }
+
+uint32_t InterestYearFirstDay(int32_t year) { return static_cast<uint32_t>(year) * 10000 + 701; }
+
+uint32_t DaysAfter(uint32_t yyyymmdd, uint32_t days) {
+  for (uint32_t i = 0; i < days; ++i) yyyymmdd = NextDay(yyyymmdd);
+  return yyyymmdd;
+}
 
 std::pair<uint32_t, uint32_t> RatesFor(const ModelEmployer& employer, uint32_t month) {
   for (const ModelReduction& r : employer.reductions) {
@@ -194,6 +225,11 @@ const ModelAccount* ReferenceModel::account(uint64_t id) const {
   return it == accounts_.end() ? nullptr : &it->second;
 }
 
+const ModelWithdrawal* ReferenceModel::withdrawal(uint64_t id) const {
+  auto it = withdrawals_.find(id);
+  return it == withdrawals_.end() ? nullptr : &it->second;
+}
+
 uint32_t ReferenceModel::NormalAccountsOf(uint64_t employer) const {
   uint32_t count = 0;
   for (const auto& [id, account] : accounts_) {
@@ -211,18 +247,37 @@ std::optional<Rejection> ReferenceModel::Check(const ledger::Command& command) c
   if (!IsValidDate(date) || (!policy && (date < 19900701 || date > 21990630))) {
     return Rejection::kEffectiveDateInvalid;
   }
-  return std::visit([this, date](const auto& body) { return Rules(body, date); }, command.body);
+  const std::string_view actor = command.header.actor;
+  return std::visit(
+      [this, date, actor](const auto& body) {
+        // The four-eyes commands read their actor: the applicant or the reviewer.
+        if constexpr (requires { this->Rules(body, date, actor); }) {
+          return Rules(body, date, actor);
+        } else {
+          return Rules(body, date);
+        }
+      },
+      command.body);
 }
 
 Prediction ReferenceModel::Apply(const ledger::Command& command) {
   Prediction prediction{.rejection = Check(command)};
   if (!prediction.rejection.has_value()) {
     const uint32_t date = command.header.effective_date;
+    const std::string_view actor = command.header.actor;
     const uint64_t head_before = head_position_;
-    std::visit([this, date, &prediction](const auto& body) { Effects(body, date, prediction); },
-               command.body);
+    std::visit(
+        [this, date, actor, &prediction](const auto& body) {
+          if constexpr (requires { this->Effects(body, date, actor, prediction); }) {
+            Effects(body, date, actor, prediction);
+          } else {
+            Effects(body, date, prediction);
+          }
+        },
+        command.body);
     // Money facts log themselves; every other command is one fact that moves no money.
     if (head_position_ == head_before) Log(JournalEntry{.kind = JournalKind::kLifecycle});
+    prediction.records = head_position_ - head_before;
   }
   return prediction;
 }
@@ -442,9 +497,8 @@ void ReferenceModel::Effects(const ledger::OpenAccount& c, uint32_t date,
       // months it owes before are back-paid).
       .paid_up_to_month = std::max(PrevMonth(c.first_contribution_month),
                                    employer(c.employer.value)->paid_up_to_month),
-      .interest_year = InterestYearOf(date),  // opened during the year, from nothing
-      .fen_days = 0,
   };
+  OpenYear(accounts_.at(c.account.value), InterestYearOf(date));  // during the year, empty
 }
 
 ReferenceModel::Answer ReferenceModel::Rules(const ledger::ChangeAccountBase& c,
@@ -565,8 +619,11 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::CloseAccount& c,
 }
 
 void ReferenceModel::Effects(const ledger::CloseAccount& c, uint32_t /*date*/,
-                             Prediction& /*prediction*/) {
-  accounts_.at(c.account.value).status = ModelStatus::kClosed;
+                             Prediction& prediction) {
+  ModelAccount& a = accounts_.at(c.account.value);
+  a.status = ModelStatus::kClosed;
+  Log(JournalEntry{.kind = JournalKind::kLifecycle});
+  CompleteRunIfLast(a.interest_year, prediction);
 }
 
 // --- contributions ---
@@ -708,8 +765,7 @@ void ReferenceModel::Effects(const ledger::AllocateContribution& c, uint32_t dat
   e.suspense_fen -= due;
   e.remittance->allocated_fen += due;
   ++e.remittance->lines;
-  a.balance_fen += due;
-  a.fen_days += due * CountedDays(a.interest_year, date);
+  Post(a, date, due);
   int64_t& paid = a.paid_base[c.month];
   if (paid == 0) ++a.paid_months;
   paid += c.contribution_base.value;
@@ -767,6 +823,8 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::SettleInterest& c, ui
     const ModelAccount& a = *account(id.value);
     if (a.interest_year < year) return Rejection::kInterestYearNotSettled;
     if (a.interest_year > year) return Rejection::kInterestAlreadySettled;
+    // Its withdrawal's payment pays the interest to date instead (DOMAIN §3).
+    if (a.withdrawal_in_flight != 0) return Rejection::kSettlementWithdrawalInFlight;
   }
   return std::nullopt;
 }
@@ -800,9 +858,7 @@ void ReferenceModel::Effects(const ledger::SettleInterest& c, uint32_t date,
     // Credited with value date 1 July: the next year opens with the whole balance, every day.
     a.balance_fen += interest;
     interest_fen_ += interest;
-    a.interest_year = c.interest_year + 1;
-    a.fen_days =
-        a.balance_fen * CountedDays(a.interest_year, InterestYearFirstDay(a.interest_year));
+    OpenYear(a, c.interest_year + 1);
     Log(JournalEntry{.kind = JournalKind::kInterest,
                      .date = date,
                      .account = id.value,
@@ -865,8 +921,7 @@ void ReferenceModel::Effects(const ledger::ReverseRecord& c, uint32_t /*date*/,
     // The money goes back to the employer's suspense, undone from its value date on.
     ModelEmployer& e = employers_.at(entry.employer);
     ModelAccount& a = accounts_.at(entry.account);
-    a.balance_fen -= amount;
-    a.fen_days -= amount * CountedDays(a.interest_year, entry.date);
+    Post(a, entry.date, -amount);
     // The month is short of the line's base again.
     a.paid_base_total -= entry.base_fen;
     if ((a.paid_base[entry.month] -= entry.base_fen) == 0) {
@@ -888,12 +943,186 @@ void ReferenceModel::Effects(const ledger::ReverseRecord& c, uint32_t /*date*/,
   } else {
     // The credit was value-dated 1 July after its year.
     ModelAccount& a = accounts_.at(entry.account);
-    a.balance_fen -= amount;
-    a.fen_days -=
-        amount * CountedDays(a.interest_year, InterestYearFirstDay(entry.interest_year + 1));
+    Post(a, InterestYearFirstDay(entry.interest_year + 1), -amount);
     interest_fen_ -= amount;
   }
   Log(JournalEntry{.kind = JournalKind::kReversal});
+}
+
+// --- closing withdrawals (销户提取, DOMAIN §3-4) ---
+
+int64_t ReferenceModel::InterestToDate(const ModelAccount& account, uint32_t until) {
+  // Day by day from the open year's first day to the day before `until` (算头不算尾), on into
+  // the next years when `until` comes after 30 June: each day's end-of-day balance times the
+  // rate of that day. The sum is in fen·ppm; one division and one rounding, at the end.
+  ledger::Int128 fen_ppm_days = 0;
+  int64_t balance = 0;
+  auto delta = account.day_deltas.begin();
+  for (uint32_t day = InterestYearFirstDay(account.interest_year); day < until;
+       day = NextDay(day)) {
+    while (delta != account.day_deltas.end() && delta->first <= day) {
+      balance += delta->second;
+      ++delta;
+    }
+    fen_ppm_days += static_cast<ledger::Int128>(balance) * RateOn(day);
+  }
+  const ledger::Int128 denominator = static_cast<ledger::Int128>(1'000'000) * kModelDayBasis;
+  return static_cast<int64_t>((fen_ppm_days + denominator / 2) / denominator);
+}
+
+void ReferenceModel::CompleteRunIfLast(int32_t year, Prediction& prediction) {
+  auto run = runs_.find(year);
+  if (run == runs_.end() || run->second.completed || AccountsToSettle(year) != 0) return;
+  run->second.completed = true;
+  prediction.run_completed = std::pair{run->second.credited_count, run->second.interest_fen};
+  Log(JournalEntry{.kind = JournalKind::kLifecycle});
+}
+
+ReferenceModel::Answer ReferenceModel::PendingForReview(uint64_t id, std::string_view actor) const {
+  if (actor.empty()) return Rejection::kTextFieldInvalid;  // four eyes need a name
+  if (id == 0) return Rejection::kIdMustNotBeZero;
+  const ModelWithdrawal* w = withdrawal(id);
+  if (w == nullptr) return Rejection::kWithdrawalNotFound;
+  if (w->status == ModelWithdrawalStatus::kApproved) return Rejection::kWithdrawalNotPending;
+  if (w->status != ModelWithdrawalStatus::kApplied) return Rejection::kWithdrawalFinished;
+  if (w->applicant == actor) return Rejection::kReviewerIsApplicant;
+  return std::nullopt;
+}
+
+ReferenceModel::Answer ReferenceModel::Rules(const ledger::ApplyWithdrawal& c, uint32_t /*date*/,
+                                             std::string_view actor) const {
+  if (AnyZero({c.withdrawal_id, c.account.value})) return Rejection::kIdMustNotBeZero;
+  // The reason codes of the data standard: 01-09 and 99.
+  const auto reason = static_cast<int>(c.reason);
+  if ((reason < 1 || reason > 9) && reason != 99) return Rejection::kCodeInvalid;
+  if (actor.empty()) return Rejection::kTextFieldInvalid;  // the applicant
+  // The payee's and the evidence's references may be empty, never long.
+  if (c.payee_reference.size() > kModelTextBytesMax ||
+      c.evidence_reference.size() > kModelTextBytesMax) {
+    return Rejection::kTextFieldInvalid;
+  }
+  // Closing reasons only: retirement, loss of working capacity, leaving the city, death.
+  if (reason != 3 && reason != 4 && reason != 5 && reason != 8) {
+    return Rejection::kPartialWithdrawalNotOffered;
+  }
+  if (withdrawal(c.withdrawal_id) != nullptr) return Rejection::kWithdrawalAlreadyExists;
+  if (auto r = AccountMustBeOpen(c.account.value)) return r;
+  const ModelAccount& a = *account(c.account.value);
+  if (a.frozen) return Rejection::kAccountFrozen;                          // nothing may leave
+  if (a.withdrawal_in_flight != 0) return Rejection::kWithdrawalInFlight;  // one at a time
+  return std::nullopt;
+}
+
+void ReferenceModel::Effects(const ledger::ApplyWithdrawal& c, uint32_t date,
+                             std::string_view actor, Prediction& prediction) {
+  ModelAccount& a = accounts_.at(c.account.value);
+  a.withdrawal_in_flight = c.withdrawal_id;
+  withdrawals_[c.withdrawal_id] = ModelWithdrawal{.status = ModelWithdrawalStatus::kApplied,
+                                                  .account = c.account.value,
+                                                  .reason = c.reason,
+                                                  .applicant = std::string(actor)};
+  prediction.withdrawal_amount_fen = a.balance_fen;  // a closing reason asks for all of it
+  prediction.decide_by_date = DaysAfter(date, kModelWithdrawalReviewDays);
+}
+
+ReferenceModel::Answer ReferenceModel::Rules(const ledger::ApproveWithdrawal& c, uint32_t /*date*/,
+                                             std::string_view actor) const {
+  if (auto r = PendingForReview(c.withdrawal_id, actor)) return r;
+  const uint64_t id = withdrawal(c.withdrawal_id)->account;
+  if (auto r = AccountMustBeOpen(id)) return r;
+  if (account(id)->frozen) return Rejection::kAccountFrozen;
+  return std::nullopt;
+}
+
+void ReferenceModel::Effects(const ledger::ApproveWithdrawal& c, uint32_t /*date*/,
+                             std::string_view /*actor*/, Prediction& prediction) {
+  ModelWithdrawal& w = withdrawals_.at(c.withdrawal_id);
+  w.status = ModelWithdrawalStatus::kApproved;
+  w.held_fen = accounts_.at(w.account).balance_fen;  // held: the balance on approval
+  prediction.withdrawal_amount_fen = w.held_fen;
+}
+
+ReferenceModel::Answer ReferenceModel::Rules(const ledger::RejectWithdrawal& c, uint32_t /*date*/,
+                                             std::string_view actor) const {
+  if (!TextOk(c.reason, kModelNoteBytesMax)) return Rejection::kTextFieldInvalid;
+  return PendingForReview(c.withdrawal_id, actor);
+}
+
+void ReferenceModel::Effects(const ledger::RejectWithdrawal& c, uint32_t /*date*/,
+                             Prediction& /*prediction*/) {
+  ModelWithdrawal& w = withdrawals_.at(c.withdrawal_id);
+  w.status = ModelWithdrawalStatus::kRejected;
+  w.held_fen = 0;
+  accounts_.at(w.account).withdrawal_in_flight = 0;
+}
+
+ReferenceModel::Answer ReferenceModel::Rules(const ledger::PayWithdrawal& c, uint32_t date) const {
+  if (AnyZero({c.withdrawal_id, c.deposit_id})) return Rejection::kIdMustNotBeZero;
+  if (!TextOk(c.bank_code, kModelCodeBytesMax) || !TextOk(c.bank_reference, kModelTextBytesMax)) {
+    return Rejection::kTextFieldInvalid;
+  }
+  const ModelWithdrawal* w = withdrawal(c.withdrawal_id);
+  if (w == nullptr) return Rejection::kWithdrawalNotFound;
+  if (w->status == ModelWithdrawalStatus::kApplied) return Rejection::kWithdrawalNotApproved;
+  if (w->status != ModelWithdrawalStatus::kApproved) return Rejection::kWithdrawalFinished;
+  if (auto r = AccountMustBeOpen(w->account)) return r;
+  const ModelAccount& a = *account(w->account);
+  if (a.frozen) return Rejection::kAccountFrozen;
+  // Interest to date counts the days before the payment: none of them may lack money that
+  // is value-dated later (nor may the payment precede the open year's first day).
+  if (date < a.latest_value_date) return Rejection::kPaymentBeforeValueDatedMoney;
+  if (InterestYearOf(date) - a.interest_year > kModelInterestToDateYearsMax) {
+    return Rejection::kInterestYearNotSettled;
+  }
+  return std::nullopt;
+}
+
+void ReferenceModel::Effects(const ledger::PayWithdrawal& c, uint32_t date,
+                             Prediction& prediction) {
+  ModelWithdrawal& w = withdrawals_.at(c.withdrawal_id);
+  ModelAccount& a = accounts_.at(w.account);
+  const int32_t open_year = a.interest_year;
+  const int64_t interest = InterestToDate(a, date);
+  prediction.interest_to_date_fen = interest;
+  prediction.interest_from_date = InterestYearFirstDay(open_year);
+  // The ledger's bookkeeping: the years the payment comes after are carried, nothing
+  // credited; the interest, then the payment, are value-dated the payment day.
+  while (InterestYearLastDay(a.interest_year) < date) OpenYear(a, a.interest_year + 1);
+  Post(a, date, interest);  // Dr 41101 / Cr 201
+  interest_fen_ += interest;
+  Log(JournalEntry{.kind = JournalKind::kLifecycle});  // not reversible
+  const int64_t paid = a.balance_fen;
+  prediction.paid_fen = paid;
+  Post(a, date, -paid);  // Dr 201 / Cr 101
+  paid_out_fen_ += paid;
+  Log(JournalEntry{.kind = JournalKind::kLifecycle});
+  w.status = ModelWithdrawalStatus::kPaid;
+  w.held_fen = 0;
+  a.withdrawal_in_flight = 0;
+  a.status = ModelStatus::kClosed;
+  Log(JournalEntry{.kind = JournalKind::kLifecycle});
+  CompleteRunIfLast(open_year, prediction);
+}
+
+ReferenceModel::Answer ReferenceModel::Rules(const ledger::CancelWithdrawal& c,
+                                             uint32_t /*date*/) const {
+  if (!TextOk(c.reason, kModelNoteBytesMax)) return Rejection::kTextFieldInvalid;
+  if (c.withdrawal_id == 0) return Rejection::kIdMustNotBeZero;
+  const ModelWithdrawal* w = withdrawal(c.withdrawal_id);
+  if (w == nullptr) return Rejection::kWithdrawalNotFound;
+  if (w->status != ModelWithdrawalStatus::kApplied &&
+      w->status != ModelWithdrawalStatus::kApproved) {
+    return Rejection::kWithdrawalFinished;
+  }
+  return std::nullopt;
+}
+
+void ReferenceModel::Effects(const ledger::CancelWithdrawal& c, uint32_t /*date*/,
+                             Prediction& /*prediction*/) {
+  ModelWithdrawal& w = withdrawals_.at(c.withdrawal_id);
+  w.status = ModelWithdrawalStatus::kCancelled;
+  w.held_fen = 0;
+  accounts_.at(w.account).withdrawal_in_flight = 0;
 }
 
 // --- the policy ---

@@ -1,5 +1,5 @@
 // tests/simulation/reference_model.h — a deliberately simple, independent model of the write
-// model's rules (DOMAIN.md §1-3, §7, §8), for the seeded simulation (STYLE 8.5).
+// model's rules (DOMAIN.md §1-4, §7, §8), for the seeded simulation (STYLE 8.5).
 //
 // It is written from DOMAIN.md and the rejection precedence that ledger/decide.h promises
 // (the command's own fields, then the entities it names, then their states, then the policy's
@@ -31,7 +31,20 @@
 // an account's sequence skips months back-paid ahead of it. An account joins its employer's
 // sequence: never behind the employer's paid-up-to month when it is opened or unsealed. One
 // settlement run per interest year: its first chunk starts it for the accounts not closed
-// with that year open, the chunk that leaves none completes it.
+// with that year open, the chunk that leaves none completes it — or the closing (CloseAccount,
+// a closing withdrawal's payment) of the last account it was waiting for.
+//
+// Closing withdrawals (销户提取, DOMAIN §3-4): applied for by one actor, approved or rejected
+// by another (four eyes), paid by the bank or cancelled; one in flight per account, and it
+// keeps the account's year-end settlement away. The payment credits the interest to date and
+// pays the whole balance. The model computes that interest the plain way, independently of
+// ledger/interest.h: it keeps the open year's postings by value date and walks the days from
+// the year's first day to the day before the payment, adding each day's end-of-day balance ×
+// the rate of that day, then divides by 10^6 × the day basis and rounds half-up once. A
+// payment after 30 June of a year still open walks on into the next years, the balance
+// carried with nothing credited on the way. The ledger's bookkeeping of it is followed too:
+// the account's open year becomes the payment's, and the payment and its interest are
+// value-dated the payment day.
 //
 // Where the ledger departs from DOMAIN.md, the model follows the ledger so that the simulation
 // keeps guarding everything else, and says so here: no departure is known today.
@@ -42,6 +55,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -60,6 +74,14 @@ inline constexpr int64_t kModelBaseCapFen = 2'871'600;     // 28 716.00 yuan
 inline constexpr uint32_t kModelInterestRatePpm = 15'000;  // 1.50 % a year since 2016-02-21
 inline constexpr int64_t kModelDayBasis = 360;
 inline constexpr uint32_t kModelDeferralLastMonth = 202212;  // 缓缴 up to 2022-12
+// The personal rate before 2016-02-21 (0.35 % / 1.10 %, DOMAIN §3; the model's dates never
+// reach it, but "the rate of that day" is looked up, not assumed).
+inline constexpr uint32_t kModelEarlierInterestRatePpm = 11'000;
+inline constexpr uint32_t kModelInterestRateFromDate = 20160221;
+// The centre decides a withdrawal application within this many days (DOMAIN §4).
+inline constexpr uint32_t kModelWithdrawalReviewDays = 3;
+// Interest years one interest to date may span (ledger/limits.h kInterestToDateYearsMax).
+inline constexpr int32_t kModelInterestToDateYearsMax = 4;
 // The first date the model's interest covers: the first interest year wholly at 1.50 %.
 inline constexpr uint32_t kModelFirstDate = 20160701;
 
@@ -77,7 +99,7 @@ inline constexpr std::string_view kModelPolicyDocument =
     R"("versions":[{"base_cap_fen":2871600,"base_floor_fen":210000,)"
     R"("contribution_rate_max_ppm":120000,"contribution_rate_min_ppm":50000,)"
     R"("day_basis":360,"deferral_last_month":202212,"effective_from":"1990-01-01",)"
-    R"("rounding":"half_up_to_fen"}]})";
+    R"("rounding":"half_up_to_fen","withdrawal_review_days":3}]})";
 // The shipped default with 遇零进整 from its first day: a change that would rewrite the past.
 inline constexpr std::string_view kModelRewrittenPolicyDocument =
     R"({"personal_rates":[{"from":"1990-01-01","rate_ppm":11000},)"
@@ -85,7 +107,7 @@ inline constexpr std::string_view kModelRewrittenPolicyDocument =
     R"("versions":[{"base_cap_fen":2871600,"base_floor_fen":210000,)"
     R"("contribution_rate_max_ppm":120000,"contribution_rate_min_ppm":50000,)"
     R"("day_basis":360,"deferral_last_month":202212,"effective_from":"1990-01-01",)"
-    R"("rounding":"up_to_yuan"}]})";
+    R"("rounding":"up_to_yuan","withdrawal_review_days":3}]})";
 
 // The records a reversal may name: the latest kModelJournalWindow positions (older ones are
 // forgotten to bound memory on long runs; the simulation never names them).
@@ -150,6 +172,28 @@ struct ModelAccount {
   // 积数 of that year: every posting (and the opening balance) times the days it counts,
   // from its value date to the year's last day, both included.
   int64_t fen_days = 0;
+  // The open year's money by value date, for interest to date: what each day adds to the
+  // end-of-day balance (a date in an earlier, settled year counts from the year's first day,
+  // and the opening balance is the first day's). Σ = balance_fen.
+  std::map<uint32_t, int64_t> day_deltas;
+  uint32_t latest_value_date = 0;     // of any money in the open year; its first day if none
+  uint64_t withdrawal_in_flight = 0;  // applied or approved; 0 if none
+};
+
+enum class ModelWithdrawalStatus : uint8_t {
+  kApplied = 1,
+  kApproved = 2,
+  kPaid = 3,
+  kRejected = 4,
+  kCancelled = 5,
+};
+
+struct ModelWithdrawal {
+  ModelWithdrawalStatus status = ModelWithdrawalStatus::kApplied;
+  uint64_t account = 0;
+  ledger::WithdrawalReason reason = ledger::WithdrawalReason::kRetirement;
+  std::string applicant;
+  int64_t held_fen = 0;  // while approved: the balance on approval
 };
 
 // What a record of the log is, as far as a reversal cares: one entry per fact, by position.
@@ -185,6 +229,14 @@ struct Prediction {
   // completed (accounts credited, interest in total).
   std::optional<uint32_t> run_started;
   std::optional<std::pair<uint32_t, int64_t>> run_completed;
+  uint64_t records = 0;  // accepted: the records it appends
+  // ApplyWithdrawal / ApproveWithdrawal: the amount applied for / held, and the deadline.
+  std::optional<int64_t> withdrawal_amount_fen;
+  std::optional<uint32_t> decide_by_date;
+  // PayWithdrawal: the interest to date, the days it covers, and the amount paid.
+  std::optional<int64_t> interest_to_date_fen;
+  uint32_t interest_from_date = 0;
+  std::optional<int64_t> paid_fen;
 };
 
 class ReferenceModel {
@@ -198,12 +250,19 @@ class ReferenceModel {
   const std::map<uint64_t, ModelAccount>& accounts() const { return accounts_; }
   const ModelEmployer* employer(uint64_t id) const;
   const ModelAccount* account(uint64_t id) const;
+  const std::map<uint64_t, ModelWithdrawal>& withdrawals() const { return withdrawals_; }
+  const ModelWithdrawal* withdrawal(uint64_t id) const;
 
   // Accounts attached to `employer` and in state normal, counted by a scan of every account.
   uint32_t NormalAccountsOf(uint64_t employer) const;
 
   int64_t received_fen() const { return received_fen_; }  // Σ bank receipts, net
   int64_t interest_fen() const { return interest_fen_; }  // Σ interest credited, net
+  int64_t paid_out_fen() const { return paid_out_fen_; }  // Σ withdrawals paid
+
+  // The interest to date of `account` paid on `until` (exclusive), by the days: see the file
+  // comment. REQUIRES: until >= the account's latest value date.
+  static int64_t InterestToDate(const ModelAccount& account, uint32_t until);
 
   // The log as the model numbers it: every accepted fact takes the next position, from 1.
   uint64_t head_position() const { return head_position_; }
@@ -239,6 +298,11 @@ class ReferenceModel {
   Answer Rules(const ledger::SettleInterest& c, uint32_t date) const;
   Answer Rules(const ledger::ReverseRecord& c, uint32_t date) const;
   Answer Rules(const ledger::ChangePolicy& c, uint32_t date) const;
+  Answer Rules(const ledger::ApplyWithdrawal& c, uint32_t date, std::string_view actor) const;
+  Answer Rules(const ledger::ApproveWithdrawal& c, uint32_t date, std::string_view actor) const;
+  Answer Rules(const ledger::RejectWithdrawal& c, uint32_t date, std::string_view actor) const;
+  Answer Rules(const ledger::PayWithdrawal& c, uint32_t date) const;
+  Answer Rules(const ledger::CancelWithdrawal& c, uint32_t date) const;
   // The effects of an accepted command (DOMAIN §1-3, §7, §8), its records included.
   void Effects(const ledger::RegisterEmployer& c, uint32_t date, Prediction& prediction);
   void Effects(const ledger::ChangeEmployerRates& c, uint32_t date, Prediction& prediction);
@@ -261,6 +325,13 @@ class ReferenceModel {
   void Effects(const ledger::SettleInterest& c, uint32_t date, Prediction& prediction);
   void Effects(const ledger::ReverseRecord& c, uint32_t date, Prediction& prediction);
   void Effects(const ledger::ChangePolicy& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::ApplyWithdrawal& c, uint32_t date, std::string_view actor,
+               Prediction& prediction);
+  void Effects(const ledger::ApproveWithdrawal& c, uint32_t date, std::string_view actor,
+               Prediction& prediction);
+  void Effects(const ledger::RejectWithdrawal& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::PayWithdrawal& c, uint32_t date, Prediction& prediction);
+  void Effects(const ledger::CancelWithdrawal& c, uint32_t date, Prediction& prediction);
 
   // Appends the record of one fact to the journal.
   void Log(JournalEntry entry);
@@ -276,16 +347,23 @@ class ReferenceModel {
 
   // Accounts not closed whose open interest year is `year`, by a scan.
   uint32_t AccountsToSettle(int32_t year) const;
+  // An account of `year` closed: if that year's run has started and now has no account left
+  // to settle, it completes (one more record).
+  void CompleteRunIfLast(int32_t year, Prediction& prediction);
+  // A withdrawal a reviewer (`actor`) may decide: applied, undecided, not their own.
+  Answer PendingForReview(uint64_t id, std::string_view actor) const;
 
   std::map<uint64_t, ModelEmployer> employers_;
   std::map<uint64_t, ModelAccount> accounts_;
-  std::map<int32_t, ModelRun> runs_;          // by interest year
-  std::map<uint64_t, JournalEntry> journal_;  // by position, the latest window only
+  std::map<uint64_t, ModelWithdrawal> withdrawals_;  // by id, finished ones kept
+  std::map<int32_t, ModelRun> runs_;                 // by interest year
+  std::map<uint64_t, JournalEntry> journal_;         // by position, the latest window only
   uint64_t head_position_ = 0;
   size_t reversed_count_ = 0;
   uint32_t policy_changes_ = 0;  // accepted ChangePolicy commands
   int64_t received_fen_ = 0;
   int64_t interest_fen_ = 0;
+  int64_t paid_out_fen_ = 0;
 };
 
 // --- calendar and money arithmetic, written out (shared with the command generator) ---
@@ -307,6 +385,10 @@ uint32_t NextDay(uint32_t yyyymmdd);
 int32_t InterestYearOf(uint32_t yyyymmdd);
 // The interest year's last day, 30 June of the following year, as yyyymmdd.
 uint32_t InterestYearLastDay(int32_t year);
+// Its first day, 1 July, as yyyymmdd.
+uint32_t InterestYearFirstDay(int32_t year);
+// The day `days` after `yyyymmdd`. REQUIRES: the result is before 2199-12-31.
+uint32_t DaysAfter(uint32_t yyyymmdd, uint32_t days);
 // The rates due for `month`: a reduction's if one covers the month, else the current ones.
 std::pair<uint32_t, uint32_t> RatesFor(const ModelEmployer& employer, uint32_t month);
 // The base in force for `month`: the latest change from that month or before (the opening's
