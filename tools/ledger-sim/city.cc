@@ -2,6 +2,7 @@
 #include "tools/ledger-sim/city.h"
 
 #include <random>
+#include <string>
 #include <vector>
 
 #include <fmt/core.h>
@@ -23,6 +24,9 @@ struct SimAccount {
   AccountId id;
   Fen base;
   bool sealed = false;
+  bool paid = false;              // a contribution reached it
+  bool closed = false;            // by its closing withdrawal
+  uint32_t retires_in_month = 0;  // 1 .. months: the month index it retires in; 0 never
 };
 
 struct SimEmployer {
@@ -35,7 +39,10 @@ struct SimEmployer {
 class City {
  public:
   City(const CityOptions& options, const std::function<void(ledger::Command&&)>& emit)
-      : options_(options), emit_(emit), rng_(options.seed) {}
+      : options_(options),
+        emit_(emit),
+        rng_(options.seed),
+        retirement_rng_(options.seed ^ kRetirementStream) {}
 
   CityCounts Run() {
     const Month first =
@@ -43,7 +50,10 @@ class City {
     Register(first);
     Month month = first;
     for (uint32_t m = 0; m < options_.months; ++m, month = month.Next()) {
-      for (SimEmployer& employer : employers_) PayMonth(employer, month, first);
+      for (SimEmployer& employer : employers_) {
+        PayMonth(employer, month, first);
+        Retire(employer, month, m + 1);
+      }
     }
     if (options_.months >= 12) Settle();
     return counts_;
@@ -55,11 +65,14 @@ class City {
   uint64_t Below(uint64_t bound) { return rng_() % bound; }
   bool PerMille(uint32_t chance) { return Below(1000) < chance; }
 
-  void Emit(uint32_t date, ledger::CommandBody body) {
+  void Emit(uint32_t date, ledger::CommandBody body) { EmitAs("sim", date, std::move(body)); }
+
+  // A command whose actor matters: the four eyes of a withdrawal are two people.
+  void EmitAs(std::string actor, uint32_t date, ledger::CommandBody body) {
     ++counts_.commands;
     emit_(ledger::Command{
         .header = {.idempotency_key = fmt::format("sim:{}:{}", options_.seed, counts_.commands),
-                   .actor = "sim",
+                   .actor = std::move(actor),
                    .channel = "sim",
                    .effective_date = date},
         .body = std::move(body)});
@@ -105,6 +118,9 @@ class City {
         }
         Emit(date, std::move(open));
         ++counts_.accounts;
+        if (retirement_rng_() % 1000 < options_.closing_withdrawals_per_mille) {
+          account.retires_in_month = 1 + static_cast<uint32_t>(retirement_rng_() % options_.months);
+        }
         employer.accounts.push_back(account);
       }
       employers_.push_back(std::move(employer));
@@ -130,7 +146,7 @@ class City {
     // from last month, already paid on the old base (补缴 of the difference).
     std::vector<ledger::AllocateContribution> back;
     for (SimAccount& account : employer.accounts) {
-      if (account.sealed) continue;
+      if (account.sealed || account.closed) continue;
       if (PerMille(options_.seals_per_mille)) {
         account.sealed = true;
         Emit(first_day, ledger::SealAccount{account.id, ledger::AccountSealReason::kLeftEmployer});
@@ -146,8 +162,10 @@ class City {
       }
     }
     std::vector<ledger::AllocateContribution> lines;
-    for (const SimAccount& account : employer.accounts) {
-      if (!account.sealed) lines.push_back(Line(employer, 0, account, month, account.base));
+    for (SimAccount& account : employer.accounts) {
+      if (account.sealed || account.closed) continue;
+      lines.push_back(Line(employer, 0, account, month, account.base));
+      account.paid = true;
     }
     PayList(employer, lines, ledger::RemittanceKind::kRegular, month, month, payday);
     PayList(employer, back, ledger::RemittanceKind::kBackPayment, month.Prev(), month.Prev(),
@@ -180,11 +198,47 @@ class City {
     Emit(date, ledger::CompleteRemittance{list, employer.id});
   }
 
+  // The employer's people retiring in month `index` (1-based), after the month's lists (the
+  // 15th and the 20th): sealed, applied for on the 21st at the counter, approved on the 22nd
+  // by a reviewer — never the applicant — and paid by the bank on the 25th: the interest to
+  // date, the balance, the account closed. Only accounts that hold contributions retire here.
+  void Retire(SimEmployer& employer, Month month, uint32_t index) {
+    const uint32_t first_day = month.FirstDay().yyyymmdd();
+    for (SimAccount& account : employer.accounts) {
+      if (account.retires_in_month != index || account.closed || !account.paid) continue;
+      const uint64_t withdrawal = ++withdrawals_;
+      const uint64_t desk = withdrawal % kCounterDesks;  // the applicant's; its reviewer: next
+      if (!account.sealed) {
+        account.sealed = true;
+        Emit(first_day + 20,
+             ledger::SealAccount{account.id, ledger::AccountSealReason::kLeftEmployer});
+      }
+      EmitAs(fmt::format("op:counter-{}", desk), first_day + 20,
+             ledger::ApplyWithdrawal{
+                 .withdrawal_id = withdrawal,
+                 .account = account.id,
+                 .reason = ledger::WithdrawalReason::kRetirement,
+                 .payee_reference = fmt::format("PAYEE-{}", account.id.value),
+                 .evidence_reference = fmt::format("RETIRE-{}-{}", month.yyyymm(), withdrawal)});
+      EmitAs(fmt::format("op:review-{}", (desk + 1) % kCounterDesks), first_day + 21,
+             ledger::ApproveWithdrawal{.withdrawal_id = withdrawal});
+      EmitAs("bank:ICBC", first_day + 24,
+             ledger::PayWithdrawal{
+                 .withdrawal_id = withdrawal,
+                 .deposit_id = 1,
+                 .bank_code = "ICBC",
+                 .bank_reference = fmt::format("ICBC-WD{}{:08}", first_day + 24, withdrawal)});
+      account.closed = true;
+      ++counts_.withdrawals;
+    }
+  }
+
   void Settle() {
     const uint32_t date = static_cast<uint32_t>(options_.interest_year + 1) * 10000 + 630;
     ledger::SettleInterest chunk{.interest_year = options_.interest_year, .accounts = {}};
     for (const SimEmployer& employer : employers_) {
       for (const SimAccount& account : employer.accounts) {
+        if (account.closed) continue;  // paid its interest to date
         chunk.accounts.push_back(account.id);
         if (chunk.accounts.size() == kChunkAccounts) {
           Emit(date, chunk);
@@ -198,12 +252,16 @@ class City {
   static constexpr ledger::RoundingRule kRounding = ledger::RoundingRule::kHalfUpToFen;
   static constexpr Fen kBaseCap{2'871'600};       // the default policy's cap, as RandomBase's
   static constexpr size_t kChunkAccounts = 1000;  // ledger/limits.h kSettlementChunkAccountsMax
+  static constexpr uint64_t kRetirementStream = 0x5245'5449'5245'4D54;  // "RETIREMT"
+  static constexpr uint64_t kCounterDesks = 4;
 
   const CityOptions& options_;
   const std::function<void(ledger::Command&&)>& emit_;
   std::mt19937_64 rng_;
+  std::mt19937_64 retirement_rng_;  // who retires, when: apart, so rng_'s stream is unchanged
   std::vector<SimEmployer> employers_;
   uint64_t lists_ = 0;
+  uint64_t withdrawals_ = 0;
   CityCounts counts_;
 };
 

@@ -1,6 +1,7 @@
 // tools/ledger-sim/main.cc — `ledger-sim [--seed N] [--employers N] [--accounts-per-employer N]
-// [--months N] [--interest-year YYYY]`: writes the commands of a seeded synthetic city to
-// standard output as JSON lines (one command per line, in order), and a count to stderr.
+// [--months N] [--interest-year YYYY] [--closing-withdrawals-per-mille N]`: writes the
+// commands of a seeded synthetic city to standard output as JSON lines (one command per line,
+// in order), and a count to stderr.
 // Same flags and seed, same output. `--check` decides every command against an empty ledger
 // instead (pure, in memory) and fails on the first rejection: the generator's own test.
 #include <charconv>
@@ -23,7 +24,8 @@ bool ParseNumber(std::string_view text, uint64_t max, uint64_t* out) {
 int Usage() {
   fmt::print(stderr,
              "usage: ledger-sim [--seed N] [--employers 1..100000] [--accounts-per-employer "
-             "1..10000] [--months 1..12] [--interest-year 1991..2197] [--check]\n");
+             "1..10000] [--months 1..12] [--interest-year 1991..2197] "
+             "[--closing-withdrawals-per-mille 0..1000 (default 2)] [--check]\n");
   return 2;
 }
 
@@ -52,6 +54,8 @@ int main(int argc, char** argv) {
       options.months = static_cast<uint32_t>(value);
     } else if (flag == "--interest-year" && ParseNumber(text, 2197, &value) && value >= 1991) {
       options.interest_year = static_cast<int32_t>(value);
+    } else if (flag == "--closing-withdrawals-per-mille" && ParseNumber(text, 1000, &value)) {
+      options.closing_withdrawals_per_mille = static_cast<uint32_t>(value);
     } else {
       return Usage();
     }
@@ -76,7 +80,10 @@ int main(int argc, char** argv) {
     const auto date = hpf::ledger::Date::FromYyyymmdd(command.header.effective_date).value();
     for (const auto& fact : decision.facts) hpf::ledger::Evolve(state, fact, date, policy);
   });
-  fmt::print(stderr, "ledger-sim: {} commands ({} employers, {} accounts, {} allocations)\n",
-             counts.commands, counts.employers, counts.accounts, counts.allocations);
+  fmt::print(stderr,
+             "ledger-sim: {} commands ({} employers, {} accounts, {} allocations, {} closing "
+             "withdrawals)\n",
+             counts.commands, counts.employers, counts.accounts, counts.allocations,
+             counts.withdrawals);
   return rejected == 0 ? 0 : 1;
 }
