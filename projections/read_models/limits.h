@@ -39,6 +39,11 @@ inline constexpr size_t kRegularAllocationsKept = 4;
 // two regular lines are already rare; beyond eight the oldest is settled as a completed list's.
 inline constexpr size_t kPendingStepsMax = 8;
 
+// Value dates of one account's open interest year that the accounts model keeps, one entry
+// per date (accounts.h): money is dated within the year, so there are at most its 366 days.
+inline constexpr size_t kInterestDatesMax = 366;
+static_assert(kInterestDatesMax <= UINT16_MAX);
+
 // Bytes of one row of a stored block: a u16 length prefixes each row.
 inline constexpr size_t kBlockRowBytesMax = 65535;
 

@@ -1,7 +1,8 @@
 // tests/projections/read_models_parts_test.cc — the read models' pieces and their failures:
 // packed blocks and stored values (any insertion order gives the same bytes; damaged bytes are
 // Corruption), cursors and page requests, months in arrears, records a read model refuses
-// (kCorruption naming the position), a rate table that is not the ledger's, and damaged stores.
+// (kCorruption naming the position), the rate table in force taken from the log's policy, a
+// credit whose 积数 is not the folded money's, and damaged stores.
 #include <cstring>
 #include <span>
 #include <string>
@@ -258,46 +259,76 @@ TEST_SUITE("projections") {
     CHECK(gap.message().find("stream version 2") != std::string::npos);
   }
 
-  TEST_CASE("Accounts: a rate table that is not the ledger's is caught at the year-end credit") {
-    testing::Ledger ledger;
+  // One account of one employer with July's contribution allocated on `allocated_on`, settled
+  // on 2023-06-30; returns the position of the account's year-end credit.
+  uint64_t RunSettledAccount(testing::Ledger & ledger, uint32_t allocated_on) {
     ledger.Run(20220701, hpf::testing::SampleEmployer(ledger::EmployerId{1}));
     ledger.Run(20220701,
                hpf::testing::SampleAccount(ledger::AccountId{1001}, ledger::EmployerId{1}));
-    ledger.Run(20220715, ledger::RecordBankReceipt{ledger::EmployerId{1}, "ICBC", "R1",
-                                                   ledger::Fen{192'000}});
-    ledger.Run(20220715, ledger::OpenRemittance{.remittance_id = 1,
-                                                .employer = ledger::EmployerId{1},
-                                                .kind = ledger::RemittanceKind::kRegular,
-                                                .from_month = 202207,
-                                                .to_month = 202207,
-                                                .accounts_count = 1,
-                                                .total = ledger::Fen{192'000},
-                                                .list_reference = "L"});
-    ledger.Run(20220715, ledger::AllocateContribution{.remittance_id = 1,
-                                                      .employer = ledger::EmployerId{1},
-                                                      .account = ledger::AccountId{1001},
-                                                      .month = 202207,
-                                                      .contribution_base = ledger::Fen{800'000},
-                                                      .employer_amount = ledger::Fen{96'000},
-                                                      .employee_amount = ledger::Fen{96'000}});
+    ledger.Run(allocated_on, ledger::RecordBankReceipt{ledger::EmployerId{1}, "ICBC", "R1",
+                                                       ledger::Fen{192'000}});
+    ledger.Run(allocated_on, ledger::OpenRemittance{.remittance_id = 1,
+                                                    .employer = ledger::EmployerId{1},
+                                                    .kind = ledger::RemittanceKind::kRegular,
+                                                    .from_month = 202207,
+                                                    .to_month = 202207,
+                                                    .accounts_count = 1,
+                                                    .total = ledger::Fen{192'000},
+                                                    .list_reference = "L"});
+    ledger.Run(allocated_on, ledger::AllocateContribution{.remittance_id = 1,
+                                                          .employer = ledger::EmployerId{1},
+                                                          .account = ledger::AccountId{1001},
+                                                          .month = 202207,
+                                                          .contribution_base = ledger::Fen{800'000},
+                                                          .employer_amount = ledger::Fen{96'000},
+                                                          .employee_amount = ledger::Fen{96'000}});
     // The run's first record is YearEndSettlementStarted; the account's credit follows it.
-    const uint64_t credit =
-        ledger.Run(20230630, ledger::SettleInterest{2022, {ledger::AccountId{1001}}}) + 1;
+    return ledger.Run(20230630, ledger::SettleInterest{2022, {ledger::AccountId{1001}}}) + 1;
+  }
+
+  TEST_CASE("Accounts: the rate table comes from the log's PolicyChanged records, not options") {
+    testing::Ledger ledger;
+    const uint64_t credit = RunSettledAccount(ledger, 20220715);
     const testing::LoggedRecords log(ledger.log());
-    // The ledger's own table folds cleanly.
-    auto right = AccountsProjection::Create({}).value();
-    MemoryStore store;
-    CHECK(testing::ApplyAll(*right, store, log.records()).ok());
-    // 1.75 % from 2022-01-01 gives other 积数 segments than the ledger credited.
-    auto wrong = AccountsProjection::Create(
-                     {.personal_rate_table = {{D(19900101), ledger::RatePpm{11'000}},
-                                              {D(20220101), ledger::RatePpm{17'500}}}})
-                     .value();
-    MemoryStore other;
-    const Status refused = testing::ApplyAll(*wrong, other, log.records());
-    CHECK(refused.code() == StatusCode::kCorruption);
-    CHECK(refused.message().find(std::to_string(credit)) != std::string::npos);
-    CHECK(refused.message().find("rate table") != std::string::npos);
+    // 192 000 fen from 2022-07-15 to 2023-06-30: 351 days, 67 392 000 fen·days; at the 1.5 %
+    // of the policy genesis on 360 days: 67 392 000 / 24 000 = 2 808 fen.
+    const auto* credited = log.records()[credit - 1].record->payload_as_YearEndInterestCredited();
+    REQUIRE(credited != nullptr);
+    CHECK(credited->interest_fen() == 2'808);
+    // Options that say 1.75 % from 2022-01-01 are what a log without a policy would use; this
+    // log starts with its policy, so they change nothing: the fold is clean and the interest
+    // accrued to the credit's value date is the ledger's.
+    for (const std::vector<ledger::RateSegment>& options :
+         {AccountsOptions{}.personal_rate_table,
+          std::vector<ledger::RateSegment>{{D(19900101), ledger::RatePpm{11'000}},
+                                           {D(20220101), ledger::RatePpm{17'500}}}}) {
+      auto accounts = AccountsProjection::Create({.personal_rate_table = options}).value();
+      MemoryStore store;
+      testing::Fold(*accounts, store, log.Through(credit - 1), 3);
+      const auto accrued = InterestAccrued(store, 1001, D(20230701), ledger::DayBasis::k360);
+      REQUIRE_MESSAGE(accrued.has_value(), accrued.status().ToString());
+      CHECK(accrued->fen_days.value == 67'392'000);
+      CHECK(accrued->interest == ledger::Fen{2'808});
+      MemoryStore whole;
+      auto again = AccountsProjection::Create({.personal_rate_table = options}).value();
+      CHECK(testing::ApplyAll(*again, whole, log.records()).ok());
+    }
+    // Without the policy genesis (a log that has none), the options' table is the one in force:
+    // 67 392 000 × 17 500 / 360 000 000 = 3 276 fen.
+    std::vector<SourcedRecord> no_policy;
+    for (const SourcedRecord& record : log.Through(credit - 1)) {
+      if (record.record->envelope()->stream_kind() != schema::EntityKind::Policy) {
+        no_policy.push_back(record);
+      }
+    }
+    auto optioned = AccountsProjection::Create(
+                        {.personal_rate_table = {{D(19900101), ledger::RatePpm{11'000}},
+                                                 {D(20220101), ledger::RatePpm{17'500}}}})
+                        .value();
+    MemoryStore bare;
+    testing::Fold(*optioned, bare, no_policy, 100);
+    CHECK(InterestAccrued(bare, 1001, D(20230701), ledger::DayBasis::k360)->interest ==
+          ledger::Fen{3'276});
     // A table that starts after the first interest year, or is empty, is refused up front.
     CHECK(AccountsProjection::Create({.personal_rate_table = {}}).status().code() ==
           StatusCode::kInvalidArgument);
@@ -305,6 +336,25 @@ TEST_SUITE("projections") {
               {.personal_rate_table = {{D(20000101), ledger::RatePpm{15'000}}}})
               .status()
               .code() == StatusCode::kInvalidArgument);
+  }
+
+  TEST_CASE("Accounts: a year-end credit whose 积数 is not the money folded is Corruption") {
+    // Two ledgers alike but for the allocation's value date (07-15, 07-20): the same positions
+    // and stream versions. The first's records with the second's credit do not add up.
+    testing::Ledger first;
+    testing::Ledger second;
+    const uint64_t credit = RunSettledAccount(first, 20220715);
+    REQUIRE(RunSettledAccount(second, 20220720) == credit);
+    const testing::LoggedRecords first_log(first.log());
+    const testing::LoggedRecords second_log(second.log());
+    std::vector<SourcedRecord> mixed = first_log.Through(credit - 1);
+    mixed.push_back(second_log.records()[credit - 1]);
+    auto accounts = AccountsProjection::Create({}).value();
+    MemoryStore store;
+    const Status refused = testing::ApplyAll(*accounts, store, mixed);
+    CHECK(refused.code() == StatusCode::kCorruption);
+    CHECK(refused.message().find(std::to_string(credit)) != std::string::npos);
+    CHECK(refused.message().find("积数") != std::string::npos);
   }
 
   TEST_CASE("Accounts: a damaged stored page is Corruption on Load and on a query") {
