@@ -21,10 +21,24 @@ using internal::ValueWriter;
 
 constexpr std::string_view kLinePrefix = "l/";
 constexpr std::string_view kBalancePrefix = "b/";
+constexpr std::string_view kOffStreamPrefix = "x/";
 constexpr size_t kLineKeyBytes = 16;  // account, position
 constexpr size_t kLineBlockKeyBytes = 2 + 8 + 8;
 
 uint64_t PageOf(uint64_t account_id) { return account_id / kAccountsPerPage; }
+
+std::string OffStreamKey(uint64_t account_id) {
+  std::string key(kOffStreamPrefix);
+  AppendKey64(key, account_id);
+  return key;
+}
+
+bool IsClosingReason(schema::WithdrawalReason reason) {
+  return reason == schema::WithdrawalReason::Retirement ||
+         reason == schema::WithdrawalReason::LossOfWorkingCapacity ||
+         reason == schema::WithdrawalReason::LeavingCity ||
+         reason == schema::WithdrawalReason::Death;
+}
 
 void LineBlockKey(std::string& key, uint64_t page, uint64_t bucket) {
   key.assign(kLinePrefix);
@@ -37,7 +51,12 @@ uint8_t BusinessTypeOf(const schema::Record& record) {
     case schema::Event::ContributionAllocated:
       return static_cast<uint8_t>(record.payload_as_ContributionAllocated()->business_type());
     case schema::Event::YearEndInterestCredited:
+    case schema::Event::InterestToDateCredited:  // 结息: interest to a closing's date
       return static_cast<uint8_t>(schema::BusinessType::YearEndInterest);
+    case schema::Event::WithdrawalPaid:
+      return static_cast<uint8_t>(IsClosingReason(record.payload_as_WithdrawalPaid()->reason())
+                                      ? schema::BusinessType::ClosingWithdrawal
+                                      : schema::BusinessType::PartialWithdrawal);
     default:
       return 0;
   }
@@ -57,7 +76,11 @@ Status DecodeLine(std::string_view row, StatementLine* line, uint64_t* account_i
   line->balance = ledger::Fen{reader.I64()};
   line->recorded_at_us = reader.I64();
   line->reversed_position = reader.U64();
+  line->withdrawal_id = reader.U64();
+  const uint8_t off_stream = reader.U8();
   HPF_RETURN_IF_ERROR(reader.Finish(what));
+  if (off_stream > 1) return ValueReader::Invalid(what, "off-stream flag out of range");
+  line->off_stream = off_stream == 1;
   auto date = ledger::Date::FromYyyymmdd(effective);
   if (!date.has_value()) return ValueReader::Invalid(what, date.error().message());
   line->effective_date = *date;
@@ -79,6 +102,8 @@ Status DecodeLine(std::string_view row, StatementLine* line, uint64_t* account_i
 Status StatementsProjection::Load(const ReadView& stored) {
   balances_.clear();
   pages_.clear();
+  off_stream_.clear();
+  off_stream_touched_.clear();
   HPF_RETURN_IF_ERROR(blocks_.Load(stored, [](std::string_view key) -> size_t {
     return key.size() == kLineBlockKeyBytes && key.starts_with(kLinePrefix) ? kLineKeyBytes : 0;
   }));
@@ -106,6 +131,20 @@ Status StatementsProjection::Load(const ReadView& stored) {
         decoded = reader.Finish(what);
         return decoded.ok();
       }));
+  HPF_RETURN_IF_ERROR(decoded);
+  HPF_RETURN_IF_ERROR(
+      stored.Scan(kOffStreamPrefix, "", [&](std::string_view key, std::string_view value) {
+        uint64_t account_id = 0;
+        if (key.size() != kOffStreamPrefix.size() + 8 ||
+            !ReadKey64(key, kOffStreamPrefix.size(), &account_id)) {
+          decoded = CorruptionError("statements: malformed off-stream key");
+          return false;
+        }
+        ValueReader reader(value);
+        off_stream_[account_id] = reader.U32();
+        decoded = reader.Finish(fmt::format("statements: off-stream lines of {}", account_id));
+        return decoded.ok();
+      }));
   return decoded;
 }
 
@@ -115,17 +154,22 @@ Status StatementsProjection::ApplyOne(const SourcedRecord& sourced) {
   const schema::Envelope& envelope = *record.envelope();
   const auto* postings = record.postings();
   if (postings == nullptr) return Status::Ok();
+  // The account a line belongs to: the stream's, or the one a withdrawal's payment names.
   const bool on_account = envelope.stream_kind() == schema::EntityKind::Account;
-  const uint64_t account_id = envelope.stream_id();
+  const bool paid = envelope.stream_kind() == schema::EntityKind::Withdrawal &&
+                    record.payload_type() == schema::Event::WithdrawalPaid;
+  const uint64_t account_id =
+      paid ? record.payload_as_WithdrawalPaid()->account_id() : envelope.stream_id();
   bool moves = false;
   int64_t money = 0;
   for (const schema::Posting* posting : *postings) {
     if (posting->gl_account() != internal::kGlPersonalAccounts) continue;
-    if (!on_account || posting->subledger_kind() != schema::EntityKind::Account ||
+    if (!(on_account || paid) || posting->subledger_kind() != schema::EntityKind::Account ||
         posting->subledger_id() != account_id) {
       return RecordError(sourced,
                          "posts to a personal account (201) off that account's stream: "
-                         "statements follow an account's own stream");
+                         "statements follow an account's own stream and its withdrawals' "
+                         "payments");
     }
     moves = true;
     money +=
@@ -133,11 +177,22 @@ Status StatementsProjection::ApplyOne(const SourcedRecord& sourced) {
   }
   if (!moves) return Status::Ok();
   HPF_ASSIGN_OR_RETURN(const ledger::Date effective, internal::EffectiveDateOf(sourced));
+  // A payment's line is on the withdrawal's stream: its place among the account's lines is
+  // its position, which the query settles (statements.h); the stored running balance is the
+  // account stream's own.
   Balance& balance = balances_[account_id];
-  balance.balance_fen += money;
-  if (balance.touched_batch != batch_) {
-    balance.touched_batch = batch_;
-    pages_.push_back(PageOf(account_id));
+  if (paid) {
+    if (off_stream_touched_batch_[account_id] != batch_) {
+      off_stream_touched_batch_[account_id] = batch_;
+      off_stream_touched_.push_back(account_id);
+    }
+    ++off_stream_[account_id];
+  } else {
+    balance.balance_fen += money;
+    if (balance.touched_batch != batch_) {
+      balance.touched_batch = batch_;
+      pages_.push_back(PageOf(account_id));
+    }
   }
   uint32_t month = 0;
   if (record.payload_type() == schema::Event::ContributionAllocated) {
@@ -151,6 +206,14 @@ Status StatementsProjection::ApplyOne(const SourcedRecord& sourced) {
   const uint64_t reversed = record.payload_type() == schema::Event::RecordReversed
                                 ? record.payload_as_RecordReversed()->reversed_position()
                                 : 0;
+  uint64_t withdrawal_id = 0;
+  if (paid) {
+    withdrawal_id = envelope.stream_id();
+  } else if (record.payload_type() == schema::Event::InterestToDateCredited &&
+             record.payload_as_InterestToDateCredited()->cause_kind() ==
+                 schema::EntityKind::Withdrawal) {
+    withdrawal_id = record.payload_as_InterestToDateCredited()->cause_id();
+  }
   row_.clear();
   AppendKey64(row_, account_id);
   AppendKey64(row_, sourced.position.value);
@@ -160,9 +223,11 @@ Status StatementsProjection::ApplyOne(const SourcedRecord& sourced) {
   writer.U8(BusinessTypeOf(record));
   writer.U32(month);
   writer.I64(money);
-  writer.I64(balance.balance_fen);
+  writer.I64(paid ? 0 : balance.balance_fen);
   writer.I64(envelope.link()->recorded_at_us());
   writer.U64(reversed);
+  writer.U64(withdrawal_id);
+  writer.U8(paid ? 1 : 0);
   LineBlockKey(key_, PageOf(account_id), bucket);
   blocks_.Touch(bucket, key_).Add(row_, kLineKeyBytes);
   return Status::Ok();
@@ -193,6 +258,12 @@ Status StatementsProjection::Apply(std::span<const SourcedRecord> records, Proje
     AppendKey64(key_, page);
     out.Put(key_, row_);
   }
+  for (const uint64_t account_id : off_stream_touched_) {
+    row_.clear();
+    ValueWriter(row_).U32(off_stream_.at(account_id));
+    out.Put(OffStreamKey(account_id), row_);
+  }
+  off_stream_touched_.clear();
   return Status::Ok();
 }
 
@@ -210,8 +281,14 @@ Result<Page<StatementLine>> Statement(const ReadView& view, const StatementReque
   }
   std::string prefix(kLinePrefix);
   AppendKey64(prefix, PageOf(request.account_id));
+  // An account with payments off its stream: running balances in log order are summed here,
+  // from its first line (statements.h).
+  HPF_ASSIGN_OR_RETURN(std::optional<std::string> off_stream,
+                       view.Get(OffStreamKey(request.account_id)));
+  const bool summed = off_stream.has_value();
+  ledger::Fen running;
   std::string start;
-  if (after > 0) {
+  if (after > 0 && !summed) {
     // Blocks of buckets before the cursor's hold only earlier lines.
     const uint64_t bucket = internal::BucketOf(after);
     if (bucket > 0) LineBlockKey(start, PageOf(request.account_id), bucket - 1);
@@ -236,6 +313,10 @@ Result<Page<StatementLine>> Statement(const ReadView& view, const StatementReque
           StatementLine line;
           failed = DecodeLine(row, &line, &account_id);
           if (!failed.ok()) return false;
+          if (summed) {
+            running += line.amount;
+            line.balance = running;
+          }
           if (line.position <= after) return true;
           if (request.from.has_value() && line.effective_date < *request.from) return true;
           if (request.to.has_value() && line.effective_date > *request.to) return true;
