@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include "events/assert.h"
 #include "projections/read_models/internal/blocks.h"
 #include "projections/read_models/internal/bytes.h"
 #include "projections/read_models/internal/record_fields.h"
@@ -46,6 +47,15 @@ void EncodeDay(std::string& out, const Day& day) {
   writer.I64(day.suspense_fen);
   writer.I64(day.employers_paying);
   writer.I64(day.accounts_paying);
+  writer.I64(day.interest_to_date_fen);
+  writer.I64(day.accounts_closed);
+  HPF_ASSERT(day.withdrawals.size() <= UINT8_MAX);
+  writer.U8(static_cast<uint8_t>(day.withdrawals.size()));
+  for (const FundSummaryProjection::ReasonFlow& flow : day.withdrawals) {
+    writer.U8(flow.reason);
+    writer.I64(flow.count);
+    writer.I64(flow.amount_fen);
+  }
 }
 
 Status DecodeDay(std::string_view value, uint32_t date, Day* day) {
@@ -60,6 +70,17 @@ Status DecodeDay(std::string_view value, uint32_t date, Day* day) {
   day->suspense_fen = reader.I64();
   day->employers_paying = reader.I64();
   day->accounts_paying = reader.I64();
+  day->interest_to_date_fen = reader.I64();
+  day->accounts_closed = reader.I64();
+  const uint8_t reasons = reader.U8();
+  day->withdrawals.clear();
+  for (uint8_t i = 0; i < reasons && reader.ok(); ++i) {
+    FundSummaryProjection::ReasonFlow flow;
+    flow.reason = reader.U8();
+    flow.count = reader.I64();
+    flow.amount_fen = reader.I64();
+    day->withdrawals.push_back(flow);
+  }
   return reader.Finish(fmt::format("fund summary of {}", date));
 }
 
@@ -167,6 +188,9 @@ Status FundSummaryProjection::ApplyOne(const SourcedRecord& sourced) {
     auto it = states.find(stream_id);
     const uint8_t before = it == states.end() ? 0 : it->second;
     day.*count += (state == kNormal ? 1 : 0) - (before == kNormal ? 1 : 0);
+    if (count == &Day::accounts_paying) {
+      day.accounts_closed += (state == kClosed ? 1 : 0) - (before == kClosed ? 1 : 0);
+    }
     SetState(states, touched, stream_id, state);
   };
   switch (record.payload_type()) {
@@ -183,6 +207,22 @@ Status FundSummaryProjection::ApplyOne(const SourcedRecord& sourced) {
       }
       break;
     }
+    case schema::Event::WithdrawalPaid: {
+      const auto* paid = record.payload_as_WithdrawalPaid();
+      const auto reason = static_cast<uint8_t>(paid->reason());
+      auto flow = std::lower_bound(
+          day.withdrawals.begin(), day.withdrawals.end(), reason,
+          [](const FundSummaryProjection::ReasonFlow& f, uint8_t r) { return f.reason < r; });
+      if (flow == day.withdrawals.end() || flow->reason != reason) {
+        flow = day.withdrawals.insert(flow, {.reason = reason});
+      }
+      ++flow->count;
+      flow->amount_fen += paid->amount_fen();
+      break;
+    }
+    case schema::Event::InterestToDateCredited:
+      day.interest_to_date_fen += record.payload_as_InterestToDateCredited()->interest_fen();
+      break;
     case schema::Event::BankReceiptRecorded:
       day.receipts_fen += record.payload_as_BankReceiptRecorded()->amount_fen();
       break;
@@ -304,6 +344,7 @@ Result<FundSummary> ReadFundSummary(const ReadView& view, const FundSummaryReque
       summary.paying_employees += day.accounts_paying;
       summary.personal_accounts += ledger::Fen{day.personal_accounts_fen};
       summary.suspense += ledger::Fen{day.suspense_fen};
+      summary.closed_accounts += day.accounts_closed;
     }
     if (date >= from && date <= to) {
       summary.contributions += ledger::Fen{day.contributions_fen};
@@ -312,6 +353,23 @@ Result<FundSummary> ReadFundSummary(const ReadView& view, const FundSummaryReque
       summary.back_payments_count += day.back_payments_count;
       summary.receipts += ledger::Fen{day.receipts_fen};
       summary.interest_credited += ledger::Fen{day.interest_credited_fen};
+      summary.interest_to_date += ledger::Fen{day.interest_to_date_fen};
+      for (const FundSummaryProjection::ReasonFlow& flow : day.withdrawals) {
+        auto it = std::lower_bound(summary.withdrawals_by_reason.begin(),
+                                   summary.withdrawals_by_reason.end(), flow.reason,
+                                   [](const FundSummary::ByReason& b, uint8_t r) {
+                                     return static_cast<uint8_t>(b.reason) < r;
+                                   });
+        if (it == summary.withdrawals_by_reason.end() ||
+            static_cast<uint8_t>(it->reason) != flow.reason) {
+          it = summary.withdrawals_by_reason.insert(
+              it, {.reason = static_cast<schema::WithdrawalReason>(flow.reason)});
+        }
+        it->count += flow.count;
+        it->amount += ledger::Fen{flow.amount_fen};
+        summary.withdrawals_count += flow.count;
+        summary.withdrawals += ledger::Fen{flow.amount_fen};
+      }
     }
     return true;
   }));

@@ -1,13 +1,16 @@
 // projections/read_models/fund_summary.h — the fund as a whole (GET /v1/fund/summary?as_of=):
-// paying employers and employees, contributions and back-payments (补缴) in a period, the
-// personal-account total (201), suspense (219) and interest credited — the figures of the
-// annual report that the write model has today (DOMAIN §6).
+// paying employers and employees, contributions and back-payments (补缴) in a period,
+// withdrawals by reason, the personal-account total (201), suspense (219), interest credited
+// (year-end and to date) and accounts closed — the figures of the annual report that the
+// write model has today (DOMAIN §6).
 //
 // Folding. Every figure is a sum or a count per effective date (the record's value date; a
 // reversal carries the reversed record's), so a summary as of a date adds the days up to it,
 // and sums commute across any interleaving of streams. "Paying" counts employers and accounts
 // in state normal (正常缴存) on the date: each opening, sealing, unsealing, reopening or
-// closing adds or removes one on its effective date. A reversed allocation is taken out of the
+// closing adds or removes one on its effective date; "closed" counts accounts closed (销户) by
+// the date the same way. Withdrawals are the payments (WithdrawalPaid) by the reason they
+// carry, on their effective date. A reversed allocation is taken out of the
 // contributions of its day, and of the back-payments when it was one (the model keeps the
 // positions of live back-payment lines: ~1 % of lines).
 //
@@ -38,23 +41,33 @@ namespace hpf::projections::read_models {
 class FundSummaryProjection final : public Projection {
  public:
   std::string_view name() const override { return "fund-summary"; }
-  uint32_t version() const override { return 1; }
+  uint32_t version() const override { return 2; }
   Status Load(const ReadView& stored) override;
   Status Apply(std::span<const SourcedRecord> records, ProjectionWriter& out) override;
 
+  // Withdrawals paid for one reason (schema WithdrawalReason code).
+  struct ReasonFlow {
+    uint8_t reason = 0;
+    int64_t count = 0;
+    int64_t amount_fen = 0;
+    bool operator==(const ReasonFlow&) const = default;
+  };
   // One effective date's changes.
   struct Day {
     int64_t contributions_fen = 0;  // allocated to personal accounts (汇缴 and 补缴)
     int64_t contributions_count = 0;
     int64_t back_payments_fen = 0;  // of which 补缴
     int64_t back_payments_count = 0;
-    int64_t receipts_fen = 0;           // received into suspense from employers
-    int64_t interest_credited_fen = 0;  // 41101: interest credited to personal accounts
-    int64_t personal_accounts_fen = 0;  // 201, credit-positive
-    int64_t suspense_fen = 0;           // 219, credit-positive
-    int64_t employers_paying = 0;       // employers entering (+) or leaving (−) state normal
-    int64_t accounts_paying = 0;        // accounts entering (+) or leaving (−) state normal
-    bool dirty = false;                 // in memory only
+    int64_t receipts_fen = 0;             // received into suspense from employers
+    int64_t interest_credited_fen = 0;    // 41101: interest credited to personal accounts
+    int64_t personal_accounts_fen = 0;    // 201, credit-positive
+    int64_t suspense_fen = 0;             // 219, credit-positive
+    int64_t employers_paying = 0;         // employers entering (+) or leaving (−) state normal
+    int64_t accounts_paying = 0;          // accounts entering (+) or leaving (−) state normal
+    int64_t interest_to_date_fen = 0;     // of interest_credited: closing withdrawals' to date
+    int64_t accounts_closed = 0;          // accounts closed (销户) that day
+    std::vector<ReasonFlow> withdrawals;  // paid that day, by reason code ascending
+    bool dirty = false;                   // in memory only
   };
 
  private:
@@ -92,9 +105,19 @@ struct FundSummary {
   ledger::Fen back_payments;
   int64_t back_payments_count = 0;
   ledger::Fen receipts;           // in [from, to]: money employers paid into suspense
-  ledger::Fen interest_credited;  // in [from, to]
-  ledger::Fen personal_accounts;  // as of as_of: Σ 201
-  ledger::Fen suspense;           // as of as_of: Σ 219
+  ledger::Fen interest_credited;  // in [from, to]: year-end and to date (Dr 41101)
+  ledger::Fen interest_to_date;   // of which: interest to date paid with closing withdrawals
+  ledger::Fen withdrawals;        // in [from, to]: paid (提取), every reason
+  int64_t withdrawals_count = 0;
+  struct ByReason {
+    schema::WithdrawalReason reason = schema::WithdrawalReason::None;
+    int64_t count = 0;
+    ledger::Fen amount;
+  };
+  std::vector<ByReason> withdrawals_by_reason;  // reasons with a payment, by code
+  ledger::Fen personal_accounts;                // as of as_of: Σ 201
+  ledger::Fen suspense;                         // as of as_of: Σ 219
+  int64_t closed_accounts = 0;                  // as of as_of: accounts closed (销户) so far
 };
 
 // kInvalidArgument if from > to.
