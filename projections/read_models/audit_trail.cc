@@ -164,15 +164,50 @@ Status AuditTrailProjection::ApplyOne(const SourcedRecord& sourced) {
   int64_t debits = 0;
   entities_.clear();
   entities_.emplace_back(envelope.stream_kind(), envelope.stream_id());
+  const auto add_entity = [this](schema::EntityKind kind, uint64_t id) {
+    if (kind == schema::EntityKind::None) return;
+    const std::pair entity(kind, id);
+    if (std::find(entities_.begin(), entities_.end(), entity) == entities_.end()) {
+      entities_.push_back(entity);
+    }
+  };
   if (record.postings() != nullptr) {
     for (const schema::Posting* posting : *record.postings()) {
       if (posting->side() == schema::Side::Debit) debits += posting->amount_fen();
-      if (posting->subledger_kind() == schema::EntityKind::None) continue;
-      const std::pair entity(posting->subledger_kind(), posting->subledger_id());
-      if (std::find(entities_.begin(), entities_.end(), entity) == entities_.end()) {
-        entities_.push_back(entity);
-      }
+      add_entity(posting->subledger_kind(), posting->subledger_id());
     }
+  }
+  // What the payload names beyond the postings: a withdrawal's account (its review moves no
+  // money) and the withdrawal that caused an interest to date or a closing.
+  constexpr auto kAccount = schema::EntityKind::Account;
+  switch (record.payload_type()) {
+    case schema::Event::WithdrawalApplied:
+      add_entity(kAccount, record.payload_as_WithdrawalApplied()->account_id());
+      break;
+    case schema::Event::WithdrawalApproved:
+      add_entity(kAccount, record.payload_as_WithdrawalApproved()->account_id());
+      break;
+    case schema::Event::WithdrawalRejected:
+      add_entity(kAccount, record.payload_as_WithdrawalRejected()->account_id());
+      break;
+    case schema::Event::WithdrawalPaid:
+      add_entity(kAccount, record.payload_as_WithdrawalPaid()->account_id());
+      break;
+    case schema::Event::WithdrawalCancelled:
+      add_entity(kAccount, record.payload_as_WithdrawalCancelled()->account_id());
+      break;
+    case schema::Event::InterestToDateCredited: {
+      const auto* credited = record.payload_as_InterestToDateCredited();
+      add_entity(credited->cause_kind(), credited->cause_id());
+      break;
+    }
+    case schema::Event::AccountClosed: {
+      const auto* closed = record.payload_as_AccountClosed();
+      add_entity(closed->cause_kind(), closed->cause_id());
+      break;
+    }
+    default:
+      break;
   }
   // The entry.
   row_.clear();

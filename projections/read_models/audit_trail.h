@@ -6,9 +6,11 @@
 // Stored form (internal/blocks.h): entries are packed by position bucket into "g/" + bucket
 // (ordered by position); three indexes of positions point into them, each packed by bucket
 // too: "a/" + actor + bucket, "e/" + entity kind + id (a page of ids for personal accounts) +
-// bucket (an entity is the record's stream and every sub-ledger its postings name: an
-// allocation is found under its account and under its employer), and "d/" + effective date +
-// bucket. A block's bytes depend only on the
+// bucket (an entity is the record's stream, every sub-ledger its postings name and what its
+// payload names besides: an allocation is found under its account and under its employer, a
+// withdrawal's records under the withdrawal and its account, an interest to date and a
+// closing under the account and the withdrawal that caused them), and "d/" + effective date
+// + bucket. A block's bytes depend only on the
 // records in it, so any interleaving of streams stores the same bytes.
 // Thread safety: the projection object belongs to the runtime's thread; AuditTrail() reads a
 // ReadView and may run on any thread.
@@ -36,7 +38,7 @@ class AuditTrailProjection final : public Projection {
  public:
   AuditTrailProjection() : blocks_("o/") {}
   std::string_view name() const override { return "audit-trail"; }
-  uint32_t version() const override { return 1; }
+  uint32_t version() const override { return 2; }
   Status Load(const ReadView& stored) override;
   Status Apply(std::span<const SourcedRecord> records, ProjectionWriter& out) override;
 
