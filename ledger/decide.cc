@@ -130,29 +130,29 @@ std::optional<Decision> CheckCreditCode(std::string_view code) {
 }
 
 std::optional<Decision> CheckRates(RatePpm employer_rate, RatePpm employee_rate,
-                                   const Policy& policy, std::string_view date) {
+                                   const Policy& policy, Date date) {
   for (const auto& [side, rate] :
        {std::pair{"employer", employer_rate}, std::pair{"employee", employee_rate}}) {
     if (rate < policy.contribution_rate_min || rate > policy.contribution_rate_max) {
       return Reject(Rejection::kEmployerRateOutOfBounds,
                     fmt::format("{} rate {} is outside {} to {}, the policy in force on {}", side,
                                 Percent(rate), Percent(policy.contribution_rate_min),
-                                Percent(policy.contribution_rate_max), date));
+                                Percent(policy.contribution_rate_max), date.ToIsoString()));
     }
   }
   return std::nullopt;
 }
 
-std::optional<Decision> CheckBase(Fen base, const Policy& policy, std::string_view date) {
+std::optional<Decision> CheckBase(Fen base, const Policy& policy, Date date) {
   if (base < policy.base_floor) {
     return Reject(Rejection::kBaseBelowFloor,
                   fmt::format("contribution base {} yuan is below the floor {} yuan in force on {}",
-                              FormatYuan(base), FormatYuan(policy.base_floor), date));
+                              FormatYuan(base), FormatYuan(policy.base_floor), date.ToIsoString()));
   }
   if (base > policy.base_cap) {
     return Reject(Rejection::kBaseAboveCap,
                   fmt::format("contribution base {} yuan is above the cap {} yuan in force on {}",
-                              FormatYuan(base), FormatYuan(policy.base_cap), date));
+                              FormatYuan(base), FormatYuan(policy.base_cap), date.ToIsoString()));
   }
   return std::nullopt;
 }
@@ -230,7 +230,6 @@ class Rules {
         book_(book),
         policy_(book.At(effective)),
         effective_(effective),
-        date_(effective.ToIsoString()),
         actor_(actor) {}
 
   Decision operator()(const RegisterEmployer& c) const {
@@ -243,7 +242,7 @@ class Rules {
       return Reject(Rejection::kEmployerAlreadyRegistered,
                     fmt::format("employer {} is already registered", c.employer.value));
     }
-    if (auto r = CheckRates(c.employer_rate, c.employee_rate, policy_, date_)) return *r;
+    if (auto r = CheckRates(c.employer_rate, c.employee_rate, policy_, effective_)) return *r;
     return Accept(EmployerRegistered{c});
   }
 
@@ -258,7 +257,7 @@ class Rules {
                                 "effect from a later month, not {}",
                                 c.employer.value, latest.from_month, c.from_month));
     }
-    if (auto r = CheckRates(c.employer_rate, c.employee_rate, policy_, date_)) return *r;
+    if (auto r = CheckRates(c.employer_rate, c.employee_rate, policy_, effective_)) return *r;
     return Accept(EmployerRatesChanged{c.employer, c.employer_rate, c.employee_rate, c.from_month});
   }
 
@@ -302,7 +301,7 @@ class Rules {
       return Reject(Rejection::kDeferralBeyondPolicy,
                     fmt::format("deferrals run at most to {} under the policy in force on {}, "
                                 "not {}",
-                                policy_.deferral_last_month.yyyymm(), date_, c.to_month));
+                                policy_.deferral_last_month.yyyymm(), DateText(), c.to_month));
     }
     const MonthRange months{c.from_month, c.to_month};
     for (const MonthRange& granted : state_.employer(c.employer)->deferrals) {
@@ -359,7 +358,7 @@ class Rules {
                     fmt::format("account {} already exists", c.account.value));
     }
     if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
-    if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
+    if (auto r = CheckBase(c.contribution_base, policy_, effective_)) return *r;
     return Accept(AccountOpened{c});
   }
 
@@ -382,7 +381,7 @@ class Rules {
                                 "effect from that month (correcting it) or a later one, not {}",
                                 c.account.value, latest, c.from_month));
     }
-    if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
+    if (auto r = CheckBase(c.contribution_base, policy_, effective_)) return *r;
     return Accept(
         AccountBaseChanged{c.account, account->employer, c.contribution_base, c.from_month});
   }
@@ -416,7 +415,7 @@ class Rules {
                     fmt::format("account {} is not sealed", c.account.value));
     }
     if (auto r = CheckEmployerNormal(state_, c.employer)) return *r;
-    if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
+    if (auto r = CheckBase(c.contribution_base, policy_, effective_)) return *r;
     return Accept(AccountUnsealed{c.account, c.employer, account->employer, c.contribution_base,
                                   c.first_contribution_month});
   }
@@ -572,11 +571,11 @@ class Rules {
     }
     const InterestAccumulator& open = *account->interest;
     if (effective_ < open.latest_value_date()) {
-      return Reject(
-          Rejection::kPaymentBeforeValueDatedMoney,
-          fmt::format("account {} holds money value-dated {}: a payment on {} would "
-                      "pay interest on days it did not hold it",
-                      withdrawal->account.value, open.latest_value_date().ToIsoString(), date_));
+      return Reject(Rejection::kPaymentBeforeValueDatedMoney,
+                    fmt::format("account {} holds money value-dated {}: a payment on {} would "
+                                "pay interest on days it did not hold it",
+                                withdrawal->account.value, open.latest_value_date().ToIsoString(),
+                                DateText()));
     }
     // The interest from the last settlement to the payment day (DOMAIN §3): the open year's
     // days before it, and when the payment comes after that year's end (the withdrawal kept
@@ -588,7 +587,7 @@ class Rules {
                     fmt::format("account {} has interest year {} unsettled, {} years before "
                                 "the payment on {}: interest to date spans at most {} years",
                                 withdrawal->account.value, open.year().starting_year(), years_on,
-                                date_, kInterestToDateYearsMax));
+                                DateText(), kInterestToDateYearsMax));
     }
     std::vector<InterestSegment> segments;
     InterestAccumulator accumulator = open;
@@ -765,7 +764,7 @@ class Rules {
                                   c.account.value, c.month, FormatYuan(in_force),
                                   FormatYuan(c.contribution_base)));
       }
-      if (auto r = CheckBase(c.contribution_base, policy_, date_)) return *r;
+      if (auto r = CheckBase(c.contribution_base, policy_, effective_)) return *r;
     } else if (c.contribution_base <= Fen{0}) {
       return Reject(Rejection::kAmountMustBePositive,
                     fmt::format("a back-payment base must be > 0, got {} yuan",
@@ -862,7 +861,7 @@ class Rules {
     if (effective_ < year->LastDay()) {
       return Reject(Rejection::kSettlementBeforeYearEnd,
                     fmt::format("interest year {} is settled on {} or later, not on {}",
-                                c.interest_year, year->LastDay().ToIsoString(), date_));
+                                c.interest_year, year->LastDay().ToIsoString(), DateText()));
     }
     if (c.accounts.empty() || c.accounts.size() > kSettlementChunkAccountsMax) {
       return Reject(Rejection::kSettlementChunkInvalid,
@@ -1034,7 +1033,7 @@ class Rules {
                     fmt::format("the new policy would take effect on {}, before the command's "
                                 "effective date {}: a policy change applies from a day not yet "
                                 "past",
-                                from->ToIsoString(), date_));
+                                from->ToIsoString(), DateText()));
     }
     if (const auto day = FirstDayDiffering(book_, *book, *from)) {
       return Reject(Rejection::kPolicyChangeRetroactive,
@@ -1224,7 +1223,7 @@ class Rules {
       return Reject(Rejection::kInterestYearNotSettled,
                     fmt::format("account {} has interest year {} unsettled: settle it before "
                                 "posting money value-dated {}",
-                                id.value, open_year.starting_year(), date_));
+                                id.value, open_year.starting_year(), DateText()));
     }
     return std::nullopt;
   }
@@ -1258,11 +1257,14 @@ class Rules {
     return std::nullopt;
   }
 
+  // effective_ for messages: formatted only when a rejection needs it (most commands are
+  // accepted, and the sequencer decides hundreds of thousands a second).
+  std::string DateText() const { return effective_.ToIsoString(); }
+
   const State& state_;
   const PolicyBook& book_;  // the book in force
   const Policy& policy_;    // its version in force on the effective date
   Date effective_;
-  std::string date_;        // effective_ for messages
   std::string_view actor_;  // the command's authenticated principal
 };
 
