@@ -77,6 +77,9 @@ struct Slot {
 
 struct Submission {
   std::vector<Command> commands;
+  // Each command's content hash (internal/command_hash.h), computed by Submit() on the
+  // caller's thread: a pure function of the command, kept off the sequencer's one thread.
+  std::vector<events::Digest> hashes;
   std::vector<Slot> slots;
   size_t next = 0;  // the next command to decide
   uint64_t wait_for = 0;
@@ -310,7 +313,6 @@ struct Sequencer::Impl {
   TrialBalance book;
   Fen opening_balances;
   Fen opening_suspense;
-  std::unique_ptr<events::ChainHasher> sha256;
   events::RecordBuilder builder;
   std::deque<std::unique_ptr<Submission>> intake;   // taken from `submitted`, being decided
   std::deque<std::unique_ptr<Submission>> waiting;  // decided, waiting for durability
@@ -473,7 +475,7 @@ struct Sequencer::Impl {
         const size_t i = submission.next;
         const bool prefetched =
             submission.log_hits_epoch == prefetch_epoch && submission.log_hits_valid[i];
-        Decide1(submission.commands[i], submission.slots[i],
+        Decide1(submission.commands[i], submission.hashes[i], submission.slots[i],
                 prefetched ? &submission.log_hits[i] : nullptr, *building, nullptr);
         ++submission.next;
         ++decided;
@@ -528,8 +530,8 @@ struct Sequencer::Impl {
       slot = Slot{};
       const bool prefetched =
           submission.log_hits_epoch == prefetch_epoch && submission.log_hits_valid[i];
-      Decide1(submission.commands[i], slot, prefetched ? &submission.log_hits[i] : nullptr, side,
-              &backups);
+      Decide1(submission.commands[i], submission.hashes[i], slot,
+              prefetched ? &submission.log_hits[i] : nullptr, side, &backups);
       if (slot.result.has_value() && (std::holds_alternative<CommandRejected>(*slot.result) ||
                                       std::holds_alternative<CommandFailed>(*slot.result))) {
         stopped = i;
@@ -592,7 +594,7 @@ struct Sequencer::Impl {
   // `log_hit`: the log's answer for the key from PrefetchKeys(), if it has one. An accepted
   // command's records go to `into` (the group being built, or an all-or-none list's side
   // group); with `backups`, the accepted command's Backup is kept there.
-  void Decide1(const Command& command, Slot& slot,
+  void Decide1(const Command& command, const events::Digest& hash, Slot& slot,
                const std::optional<events::EventLog::KeyHit>* log_hit, Group& into,
                std::vector<Backup>* backups) {
     slot.decided_in = building->seq;
@@ -609,7 +611,6 @@ struct Sequencer::Impl {
                                        events::kIdempotencyKeyBytesMax));
       return;
     }
-    const events::Digest hash = internal::CommandHash(command, *sha256);
     if (!key.empty()) {
       if (auto it = inflight_keys.find(key); it != inflight_keys.end()) {
         if (it->second.command_hash == hash) {
@@ -706,6 +707,26 @@ struct Sequencer::Impl {
                                     key));
   }
 
+  // The version a stream has before a command: 0 for an entity the command creates.
+  uint64_t VersionBefore(const StreamRef& stream) const {
+    switch (stream.kind) {
+      case schema::EntityKind::Employer: {
+        const EmployerState* employer = state.employer(EmployerId{stream.id});
+        return employer == nullptr ? 0 : employer->version;
+      }
+      case schema::EntityKind::Account: {
+        const AccountState* account = state.account(AccountId{stream.id});
+        return account == nullptr ? 0 : account->version;
+      }
+      case schema::EntityKind::Withdrawal: {
+        const WithdrawalState* withdrawal = state.withdrawal(stream.id);
+        return withdrawal == nullptr ? 0 : withdrawal->version;
+      }
+      default:
+        return VersionOf(stream);  // the policy's and the fund's streams always exist
+    }
+  }
+
   // The version a stream has now.
   uint64_t VersionOf(const StreamRef& stream) const {
     if (stream.kind == schema::EntityKind::Policy) return state.policy.version;
@@ -729,9 +750,9 @@ struct Sequencer::Impl {
     return account->version;
   }
 
-  // Applies the facts, encodes them with their streams' versions after each, and adds them to
-  // `into`. Should the batch refuse the records (a field Decide() did not bound), the
-  // entities are put back as they were and the command fails alone. Only a side group can
+  // Encodes the facts with their streams' versions after each, adds them to `into`, then
+  // applies them. Should the batch refuse the records (a field Decide() did not bound), the
+  // command fails alone before anything changed. Only a side group can
   // run out of room (the group being built closes kCommandRecordsMax below the batch's
   // bound): the command is then rejected kAtomicListTooLarge, nothing changed.
   void Accept(const Command& command, const events::Digest& hash, const std::vector<Fact>& facts,
@@ -748,25 +769,35 @@ struct Sequencer::Impl {
                              events::kBatchRecordsMax, into.batch.record_count(), facts.size()));
       return;
     }
-    Touched touched;
-    for (const Fact& fact : facts) Touch(fact, touched);
-    Backup backup(state, touched);
     const auto date = Date::FromYyyymmdd(command.header.effective_date);
     HPF_ASSERT(date.has_value());  // Decide() accepted it
     const auto parts = static_cast<uint16_t>(facts.size());
+    // The records are encoded and added before anything changes, so a refused command leaves
+    // the state as it was without a copy of it: each fact adds one to its stream's version,
+    // as Evolve() does (checked below in debug builds).
+    std::vector<uint64_t> versions(facts.size());
+    if (facts.size() == 1) {
+      versions[0] = VersionBefore(StreamOf(facts[0])) + 1;
+    } else {
+      std::map<std::pair<schema::EntityKind, uint64_t>, uint64_t> streams;
+      for (size_t i = 0; i < facts.size(); ++i) {
+        const StreamRef stream = StreamOf(facts[i]);
+        auto [it, inserted] = streams.try_emplace({stream.kind, stream.id}, 0);
+        if (inserted) it->second = VersionBefore(stream);
+        versions[i] = ++it->second;
+      }
+    }
     // Several records must outlive the builder's next use: they are copied, 8-byte aligned as
     // VerifyRecord requires.
     std::vector<std::vector<uint64_t>> copies;
     std::vector<std::span<const uint8_t>> records;
     copies.reserve(facts.size());
     for (size_t i = 0; i < facts.size(); ++i) {
-      Evolve(state, facts[i], *date, Book());
-      const std::span<const uint8_t> bytes =
-          EncodeFact(builder, command.header, facts[i],
-                     {.command_hash = hash,
-                      .command_part = static_cast<uint16_t>(i),
-                      .command_parts = parts,
-                      .stream_version = VersionOf(StreamOf(facts[i]))});
+      const std::span<const uint8_t> bytes = EncodeFact(builder, command.header, facts[i],
+                                                        {.command_hash = hash,
+                                                         .command_part = static_cast<uint16_t>(i),
+                                                         .command_parts = parts,
+                                                         .stream_version = versions[i]});
       if (facts.size() == 1) {
         records.push_back(bytes);  // added before the builder's next use
       } else {
@@ -777,11 +808,24 @@ struct Sequencer::Impl {
     const Status added =
         facts.size() == 1 ? into.batch.AddRecord(records[0]) : into.batch.AddCommand(records);
     if (!added.ok()) {
-      backup.Restore(state);
       slot.result = CommandFailed{InternalError(
           fmt::format("the accepted command's records were refused ({}); nothing was appended",
                       added.ToString()))};
       return;
+    }
+    // An all-or-none list keeps what its commands change, to put it back should a later
+    // command of the list fail; other commands go straight into the group's state delta.
+    Touched own;
+    Touched& touched = backups != nullptr ? own : into.touched;
+    bool policy_changed = false;
+    for (const Fact& fact : facts) {
+      Touch(fact, touched);
+      policy_changed = policy_changed || std::holds_alternative<PolicyChanged>(fact);
+    }
+    if (backups != nullptr) backups->emplace_back(state, own);
+    for (size_t i = 0; i < facts.size(); ++i) {
+      Evolve(state, facts[i], *date, Book());
+      HPF_DEBUG_ASSERT(VersionOf(StreamOf(facts[i])) == versions[i]);
     }
 #ifndef NDEBUG
     for (const Fact& fact : facts) {
@@ -794,8 +838,8 @@ struct Sequencer::Impl {
       }
     }
 #endif
-    into.touched.Merge(touched);
-    if (touched.policy) into.policy = state.policy;
+    if (backups != nullptr) into.touched.Merge(own);
+    if (policy_changed) into.policy = state.policy;
     auto cell = std::make_shared<PositionCell>();
     into.cells.push_back(cell);
     slot.cell = cell;
@@ -803,7 +847,6 @@ struct Sequencer::Impl {
     HPF_ASSERT(!key.empty());  // Decide() rejects a command without one
     inflight_keys.emplace(key, InflightKey{hash, cell});
     into.keys.push_back(key);
-    if (backups != nullptr) backups->push_back(std::move(backup));
     if (&into == building.get()) last_nonempty = building->seq;
   }
 
@@ -1007,7 +1050,8 @@ Result<std::unique_ptr<Sequencer>> Sequencer::Open(const SequencerOptions& optio
     return InvalidArgumentError(fmt::format("group_records_max {} is above {}",
                                             impl->group_records_max, kGroupRecordsDefault));
   }
-  HPF_ASSIGN_OR_RETURN(impl->sha256, events::ChainHasher::Create(events::HashAlgorithm::kSha256));
+  // Submit() hashes commands with SHA-256 on its callers' threads: refuse to open without it.
+  HPF_RETURN_IF_ERROR(events::ChainHasher::Create(events::HashAlgorithm::kSha256).status());
   HPF_ASSIGN_OR_RETURN(impl->state, internal::LoadState(*options.log));
   const bool new_policy = impl->state.policy.version == 0;
   if (!new_policy) impl->PublishPolicy(impl->state.policy);  // the log's, not the options'
@@ -1092,6 +1136,12 @@ std::future<std::vector<CommandResult>> Sequencer::Submit(std::vector<Command> c
   }
   submission->commands = std::move(commands);
   submission->slots.resize(count);
+  thread_local const std::unique_ptr<events::ChainHasher> sha256 =
+      events::ChainHasher::Create(events::HashAlgorithm::kSha256).value();
+  submission->hashes.reserve(count);
+  for (const Command& command : submission->commands) {
+    submission->hashes.push_back(internal::CommandHash(command, *sha256));
+  }
   {
     std::unique_lock lock(impl_->mutex);
     impl_->space_cv.wait(lock, [&] {
