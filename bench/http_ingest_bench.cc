@@ -277,7 +277,10 @@ int RunHttpIngest(const Flags& flags) {
   const sim::CityOptions city{
       .seed = flags.GetU64("seed", 1),
       .employers = static_cast<uint32_t>(flags.GetU64("employers", 1000)),
-      .accounts_per_employer = static_cast<uint32_t>(flags.GetU64("accounts-per-employer", 40))};
+      .accounts_per_employer = static_cast<uint32_t>(flags.GetU64("accounts-per-employer", 40)),
+      // One bearer token posts everything, and four eyes need two principals: no closing
+      // withdrawals in this mix.
+      .closing_withdrawals_per_mille = 0};
   const uint64_t runs = flags.GetU64("runs", 3);
   const uint64_t batch_size = flags.GetU64("batch", 1000);
   const uint64_t connections = flags.GetU64("connections", 8);

@@ -140,7 +140,7 @@ int RunQuery(const Flags& flags) {
       {.seed = 20221001, .employers = employers, .accounts_per_employer = per_employer},
       [&batches](ledger::Command&& command) {
         if (batches.back().size() == 1000) batches.emplace_back();
-        command.header.actor = "bench";
+        command.header.actor = "bench:" + command.header.actor;  // four eyes: keep two
         command.header.channel = "bench";
         batches.back().push_back(std::move(command));
       });

@@ -173,7 +173,9 @@ hpf::Status LoadDemoCity(ledger::Sequencer& sequencer, const events::EventLog& l
   std::vector<std::vector<ledger::Command>> batches(1);
   const auto counts = hpf::sim::GenerateCity(city, [&batches](ledger::Command&& command) {
     if (batches.back().size() == 1000) batches.emplace_back();
-    command.header.actor = "demo";
+    // The city's own principals, marked as the demo's: a withdrawal's reviewer must not be
+    // its applicant (four eyes), so they cannot all be one actor.
+    command.header.actor = "demo:" + command.header.actor;
     command.header.channel = "demo";
     batches.back().push_back(std::move(command));
   });
