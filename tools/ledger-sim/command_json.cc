@@ -178,6 +178,35 @@ struct Fields {
     o["summary"] = c.summary;
     o["approval_reference"] = c.approval_reference;
   }
+  void operator()(const ApplyWithdrawal& c) const {
+    o["type"] = "ApplyWithdrawal";
+    o["withdrawal_id"] = c.withdrawal_id;
+    o["account"] = c.account.value;
+    o["reason"] = static_cast<int>(c.reason);  // the code: 3 retirement, 8 death, ...
+    o["payee_reference"] = c.payee_reference;
+    o["evidence_reference"] = c.evidence_reference;
+  }
+  void operator()(const ApproveWithdrawal& c) const {
+    o["type"] = "ApproveWithdrawal";
+    o["withdrawal_id"] = c.withdrawal_id;
+  }
+  void operator()(const RejectWithdrawal& c) const {
+    o["type"] = "RejectWithdrawal";
+    o["withdrawal_id"] = c.withdrawal_id;
+    o["reason"] = c.reason;  // the reviewer's sentence
+  }
+  void operator()(const PayWithdrawal& c) const {
+    o["type"] = "PayWithdrawal";
+    o["withdrawal_id"] = c.withdrawal_id;
+    o["deposit_id"] = c.deposit_id;
+    o["bank_code"] = c.bank_code;
+    o["bank_reference"] = c.bank_reference;
+  }
+  void operator()(const CancelWithdrawal& c) const {
+    o["type"] = "CancelWithdrawal";
+    o["withdrawal_id"] = c.withdrawal_id;
+    o["reason"] = c.reason;
+  }
 };
 
 }  // namespace

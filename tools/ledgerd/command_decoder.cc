@@ -34,7 +34,8 @@ constexpr std::string_view kTypeNames[] = {
     "ChangeAccountBase",    "SealAccount",         "UnsealAccount",      "FreezeAccount",
     "UnfreezeAccount",      "CloseAccount",        "RecordBankReceipt",  "OpenRemittance",
     "AllocateContribution", "CompleteRemittance",  "SettleInterest",     "ReverseRecord",
-    "ChangePolicy",
+    "ChangePolicy",         "ApplyWithdrawal",     "ApproveWithdrawal",  "RejectWithdrawal",
+    "PayWithdrawal",        "CancelWithdrawal",
 };
 static_assert(std::size(kTypeNames) == std::variant_size_v<CommandBody>,
               "name every command type, in the variant's order");
@@ -401,6 +402,27 @@ bool Decode(Fields& f, ledger::ReverseRecord& c) {
 bool Decode(Fields& f, ledger::ChangePolicy& c) {
   return f.Text("document", &c.document) && f.U32("effective_from", &c.effective_from) &&
          f.Text("summary", &c.summary) && f.Text("approval_reference", &c.approval_reference);
+}
+
+// The withdrawal's `reason` is a code (WithdrawalReason: 3 retirement, ...), its reviewer's
+// or canceller's `reason` a sentence: the names follow the commands' fields.
+bool Decode(Fields& f, ledger::ApplyWithdrawal& c) {
+  return f.Id("withdrawal_id", &c.withdrawal_id) && f.Id("account", &c.account.value) &&
+         f.RequiredCode("reason", &c.reason) && f.Text("payee_reference", &c.payee_reference) &&
+         f.Text("evidence_reference", &c.evidence_reference);
+}
+bool Decode(Fields& f, ledger::ApproveWithdrawal& c) {
+  return f.Id("withdrawal_id", &c.withdrawal_id);
+}
+bool Decode(Fields& f, ledger::RejectWithdrawal& c) {
+  return f.Id("withdrawal_id", &c.withdrawal_id) && f.Text("reason", &c.reason);
+}
+bool Decode(Fields& f, ledger::PayWithdrawal& c) {
+  return f.Id("withdrawal_id", &c.withdrawal_id) && f.OptionalId("deposit_id", &c.deposit_id) &&
+         f.Text("bank_code", &c.bank_code) && f.Text("bank_reference", &c.bank_reference);
+}
+bool Decode(Fields& f, ledger::CancelWithdrawal& c) {
+  return f.Id("withdrawal_id", &c.withdrawal_id) && f.Text("reason", &c.reason);
 }
 
 using BodyDecoder = bool (*)(Fields&, CommandBody&);
