@@ -7,6 +7,7 @@
 
 #include "tests/ledgerd/ledgerd_stack.h"
 #include "tests/support/ledger_commands.h"
+#include "tools/ledgerd/command_decoder.h"
 
 namespace hpf::ledgerd {
 namespace {
@@ -202,6 +203,55 @@ TEST_SUITE("ledgerd") {
       CHECK_FALSE(AuthorizeCommand(bank, command).has_value());
       CHECK(command.header.channel == "ICBC");
     }
+  }
+
+  TEST_CASE("AuthorizeCommand: staff apply for and decide withdrawals; the paying bank pays") {
+    const Authenticator auth = TestAuthenticator();
+    const std::vector<ledger::CommandBody> staff_bodies = {
+        ledger::ApplyWithdrawal{.withdrawal_id = 1,
+                                .account = ledger::AccountId{7},
+                                .reason = ledger::WithdrawalReason::kRetirement,
+                                .payee_reference = "P",
+                                .evidence_reference = "E"},
+        ledger::ApproveWithdrawal{.withdrawal_id = 1},
+        ledger::RejectWithdrawal{.withdrawal_id = 1, .reason = "r"},
+        ledger::CancelWithdrawal{.withdrawal_id = 1, .reason = "r"}};
+    const ledger::PayWithdrawal icbc_payment{
+        .withdrawal_id = 1, .deposit_id = 1, .bank_code = "ICBC", .bank_reference = "ICBC-1"};
+    // Staff post every one, as themselves: the actor is what the ledger's four eyes compare.
+    for (const std::string_view token : {kOperatorToken, kReviewerToken, kAdminToken}) {
+      const Principal staff = Authenticated(auth, fmt::format("Bearer {}", token));
+      CAPTURE(staff.name);
+      std::vector<ledger::CommandBody> bodies = staff_bodies;
+      bodies.push_back(icbc_payment);
+      for (ledger::CommandBody& body : bodies) {
+        ledger::Command command = testing::MakeCommand("w", 20230718, std::move(body));
+        command.header.actor = "someone-else";
+        CHECK_FALSE(AuthorizeCommand(staff, command).has_value());
+        CHECK(command.header.actor == staff.name);
+      }
+    }
+    // A bank neither applies nor decides.
+    const Principal bank = Authenticated(auth, fmt::format("Bearer {}", kBankIcbcToken));
+    for (const ledger::CommandBody& body : staff_bodies) {
+      ledger::Command command = testing::MakeCommand("w", 20230718, body);
+      const auto error = AuthorizeCommand(bank, command);
+      REQUIRE(error.has_value());
+      CHECK(error->code == "forbidden_command_type");
+      CHECK(error->message.find(CommandTypeName(body)) != std::string::npos);
+    }
+    // It reports the payments it made, under its own code only.
+    ledger::Command own = testing::MakeCommand("ICBC-1", 20230720, icbc_payment);
+    CHECK_FALSE(AuthorizeCommand(bank, own).has_value());
+    CHECK(own.header.actor == "icbc-qingdao");
+    CHECK(own.header.channel == "ICBC");
+    ledger::PayWithdrawal ccb_payment = icbc_payment;
+    ccb_payment.bank_code = "CCB";
+    ledger::Command other = testing::MakeCommand("CCB-1", 20230720, ccb_payment);
+    const auto error = AuthorizeCommand(bank, other);
+    REQUIRE(error.has_value());
+    CHECK(error->code == "bank_code_mismatch");
+    CHECK(error->message.find("\"CCB\"") != std::string::npos);
   }
 }
 

@@ -98,7 +98,8 @@ bool IsBankCommand(const ledger::CommandBody& body) {
   return std::holds_alternative<ledger::RecordBankReceipt>(body) ||
          std::holds_alternative<ledger::OpenRemittance>(body) ||
          std::holds_alternative<ledger::AllocateContribution>(body) ||
-         std::holds_alternative<ledger::CompleteRemittance>(body);
+         std::holds_alternative<ledger::CompleteRemittance>(body) ||
+         std::holds_alternative<ledger::PayWithdrawal>(body);
 }
 
 std::string HashSecretHex(std::string_view secret) { return events::ToHex(Sha256(secret)); }
@@ -240,8 +241,8 @@ std::optional<InputError> AuthorizeCommand(const Principal& principal, ledger::C
   if (!IsBankCommand(command.body)) {
     return InputError{
         "forbidden_command_type",
-        fmt::format("bank {} may post RecordBankReceipt, OpenRemittance, AllocateContribution "
-                    "and CompleteRemittance; {} is for the centre's staff",
+        fmt::format("bank {} may post RecordBankReceipt, OpenRemittance, AllocateContribution, "
+                    "CompleteRemittance and PayWithdrawal; {} is for the centre's staff",
                     principal.name, CommandTypeName(command.body))};
   }
   if (!header.channel.empty() && header.channel != principal.bank_code) {
@@ -256,6 +257,16 @@ std::optional<InputError> AuthorizeCommand(const Principal& principal, ledger::C
           "bank_code_mismatch",
           fmt::format("bank {} records receipts for bank code \"{}\" only, not {}", principal.name,
                       principal.bank_code, JsonQuote(receipt->bank_code))};
+    }
+  }
+  // A bank reports the payments it made itself: another bank's code would put its name on
+  // money it never moved.
+  if (const auto* payment = std::get_if<ledger::PayWithdrawal>(&command.body)) {
+    if (payment->bank_code != principal.bank_code) {
+      return InputError{
+          "bank_code_mismatch",
+          fmt::format("bank {} reports withdrawals it paid under bank code \"{}\" only, not {}",
+                      principal.name, principal.bank_code, JsonQuote(payment->bank_code))};
     }
   }
   return std::nullopt;

@@ -8,9 +8,12 @@
 //
 // Roles and what they may do:
 //   bank      posts the commands of money it handled, for its own bank code only
-//             (BankCommandTypes below), and bank files; reads nothing
+//             (IsBankCommand below: receipts, remittance lists, withdrawals it paid), and bank
+//             files; reads nothing
 //   operator  posts any command and bank files; reads
 //   reviewer  posts any command (approvals, reversals) and bank files; reads
+// Four eyes on a withdrawal is the ledger's rule, not a role: the actor who applied never
+// approves or rejects it (ledger/commands.h), whatever their roles.
 //   auditor   reads only
 //   admin     everything
 // The principal's name becomes every command's actor; a bank's code becomes the channel.
@@ -57,8 +60,8 @@ enum class Access : uint8_t {
 
 bool RoleAllows(Role role, Access access);
 
-// The command types a bank may post: money it moved. Loans, withdrawals and deposit interest
-// join with the write model's second part.
+// The command types a bank may post: money it moved (receipts, remittance lists, withdrawal
+// payments). Loans and deposit interest join with the write model's second part.
 bool IsBankCommand(const ledger::CommandBody& body);
 
 // The lowercase hex SHA-256 of a secret, as the tokens file holds it; the same as
@@ -99,7 +102,8 @@ class Authenticator {
 // Stamps the principal onto a decoded command and checks its scope: the actor becomes the
 // principal's name; a bank's channel becomes its bank code (a different "channel" in the
 // request is refused), others keep the requested channel or get "counter". A bank may post
-// only IsBankCommand() types, and a receipt only under its own bank code. Returns the reason
+// only IsBankCommand() types, and a receipt or a withdrawal payment only under its own bank
+// code; only an admin posts ChangePolicy. Returns the reason
 // for a 403 (forbidden_command_type, bank_code_mismatch) or nullopt.
 // REQUIRES: RoleAllows(principal.role, Access::kPostCommands) or kPostBankFiles.
 std::optional<InputError> AuthorizeCommand(const Principal& principal, ledger::Command& command);
