@@ -114,6 +114,58 @@ std::pair<std::string, std::string> ActorAndChannel(events::EventLog& log, uint6
   return out;
 }
 
+// SampleEmployerSetup() with July's list allocated: account 100001 holds 192 000 fen,
+// 100002 156 000 and 100003 288 000, value-dated 2023-07-15.
+std::vector<ledger::Command> FundedAccountsSetup() {
+  std::vector<ledger::Command> commands = SampleEmployerSetup();
+  commands.push_back(
+      MakeCommand("setup:list", 20230715,
+                  ledger::OpenRemittance{1, EmployerId{1}, ledger::RemittanceKind::kRegular, 202307,
+                                         202307, 3, Fen{636'000}, "HJ1"}));
+  for (const auto& [id, base] :
+       {std::pair<uint64_t, int64_t>{100001, 800'000}, {100002, 650'000}, {100003, 1'200'000}}) {
+    const Fen side{base * 12 / 100};
+    commands.push_back(MakeCommand(fmt::format("setup:line:{}", id), 20230715,
+                                   ledger::AllocateContribution{1, EmployerId{1}, AccountId{id},
+                                                                202307, Fen{base}, side, side}));
+  }
+  commands.push_back(
+      MakeCommand("setup:complete", 20230715, ledger::CompleteRemittance{1, EmployerId{1}}));
+  return commands;
+}
+
+// What a test reads back from a committed record.
+struct RecordSeen {
+  std::string type;  // events::EventTypeName
+  std::string actor;
+  std::string channel;
+  int64_t amount_fen = 0;  // WithdrawalPaid's amount, InterestToDateCredited's interest
+};
+
+std::vector<RecordSeen> RecordsAt(events::EventLog& log, uint64_t first, uint64_t last) {
+  std::vector<RecordSeen> out;
+  REQUIRE(
+      log.Scan(events::GlobalPosition{first}, events::GlobalPosition{last},
+               [&out](const events::RecordRef& ref) {
+                 auto verified = events::VerifyRecord(ref.record);
+                 REQUIRE(verified.has_value());
+                 const auto* record = *verified;
+                 RecordSeen seen{.type = std::string(events::EventTypeName(record->payload_type())),
+                                 .actor = record->envelope()->actor()->str(),
+                                 .channel = record->envelope()->channel()->str(),
+                                 .amount_fen = 0};
+                 if (const auto* paid = record->payload_as_WithdrawalPaid()) {
+                   seen.amount_fen = paid->amount_fen();
+                 } else if (const auto* interest = record->payload_as_InterestToDateCredited()) {
+                   seen.amount_fen = interest->interest_fen();
+                 }
+                 out.push_back(std::move(seen));
+                 return true;
+               })
+          .ok());
+  return out;
+}
+
 constexpr std::string_view kCsvUtf8 = "text/csv; charset=utf-8";
 constexpr std::string_view kCsvGbk = "text/csv; charset=GBK";
 
@@ -369,6 +421,144 @@ TEST_SUITE("ledgerd") {
     CHECK(stack.Get("/healthz", "").status == 200);
     CHECK(stack.Get("/metrics", "").status == 200);
     CHECK(stack.Get("/v1/openapi.json", "").status == 200);
+  }
+
+  TEST_CASE("POST /v1/commands: a closing withdrawal — four eyes by token, the bank pays") {
+    // A second operator beside counter-01: the four eyes are two people of the same role.
+    constexpr std::string_view kSecondOperatorToken = "secret-operator-2-0123456789";
+    LedgerdStack stack(
+        {.server = {},
+         .tokens = testing::TestTokensFile() +
+                   fmt::format("{} operator counter-02\n", HashSecretHex(kSecondOperatorToken))});
+    stack.Apply(FundedAccountsSetup());
+    const uint64_t start = stack.head();
+    const auto send = [&stack](const ledger::Command& command, std::string_view token) {
+      return stack.Post("/v1/commands", testing::CommandsJson({command}), token);
+    };
+    const auto result = [](const HttpClientResponse& response, std::string_view field) {
+      REQUIRE_MESSAGE(response.status == 200, response.body);
+      const json::array& results = Results(response);
+      REQUIRE(results.size() == 1);
+      const json::value& value = results[0].at(field);
+      return value.is_string() ? std::string(value.as_string()) : json::serialize(value);
+    };
+    const ledger::Command apply =
+        MakeCommand("wd-1:apply", 20230801,
+                    ledger::ApplyWithdrawal{.withdrawal_id = 1,
+                                            .account = AccountId{100001},
+                                            .reason = ledger::WithdrawalReason::kRetirement,
+                                            .payee_reference = "PAYEE-6222-0001",
+                                            .evidence_reference = "退休证 2023-001"});
+    const ledger::Command pay =
+        MakeCommand("ICBC20230803000001", 20230803,
+                    ledger::PayWithdrawal{.withdrawal_id = 1,
+                                          .deposit_id = 1,
+                                          .bank_code = "ICBC",
+                                          .bank_reference = "ICBC20230803000001"});
+
+    // Neither a bank nor an auditor applies.
+    const auto by_bank = send(apply, kBankIcbcToken);
+    CHECK(by_bank.status == 403);
+    CHECK(ErrorCode(by_bank) == "forbidden_command_type");
+    CHECK(send(apply, kAuditorToken).status == 403);
+    CHECK(stack.head() == start);
+
+    // counter-01 applies.
+    const auto applied = send(apply, kOperatorToken);
+    CHECK(result(applied, "status") == "accepted");
+    const uint64_t applied_at = stack.head();
+    REQUIRE(applied_at == start + 1);
+    const std::vector<RecordSeen> application = RecordsAt(stack.log(), applied_at, applied_at);
+    CHECK(application.at(0).type == "WithdrawalApplied");
+    CHECK(application.at(0).actor == "counter-01");
+
+    // The same token approves, or rejects, its own application: the ledger's four eyes refuse
+    // both, because ledgerd made the token's principal the actor of each.
+    const auto own_approval = send(
+        MakeCommand("wd-1:approve-own", 20230802, ledger::ApproveWithdrawal{.withdrawal_id = 1}),
+        kOperatorToken);
+    CHECK(result(own_approval, "status") == "rejected");
+    CHECK(result(own_approval, "code") == "reviewer_is_applicant");
+    const auto own_rejection =
+        send(MakeCommand("wd-1:reject-own", 20230802,
+                         ledger::RejectWithdrawal{.withdrawal_id = 1, .reason = "self-review"}),
+             kOperatorToken);
+    CHECK(result(own_rejection, "code") == "reviewer_is_applicant");
+    // Not approved yet: the bank cannot pay it.
+    const auto too_early = send(pay, kBankIcbcToken);
+    CHECK(result(too_early, "code") == "withdrawal_not_approved");
+    CHECK(stack.head() == applied_at);
+
+    // Another operator approves.
+    const auto approved =
+        send(MakeCommand("wd-1:approve", 20230802, ledger::ApproveWithdrawal{.withdrawal_id = 1}),
+             kSecondOperatorToken);
+    CHECK(result(approved, "status") == "accepted");
+    const uint64_t approved_at = stack.head();
+    REQUIRE(approved_at == applied_at + 1);
+    const std::vector<RecordSeen> approval = RecordsAt(stack.log(), approved_at, approved_at);
+    CHECK(approval.at(0).type == "WithdrawalApproved");
+    CHECK(approval.at(0).actor == "counter-02");
+
+    // Another bank may not report ICBC's payment; ICBC pays.
+    const auto other_bank = send(pay, kBankCcbToken);
+    CHECK(other_bank.status == 403);
+    CHECK(ErrorCode(other_bank) == "bank_code_mismatch");
+    CHECK(stack.head() == approved_at);
+    const auto paid = send(pay, kBankIcbcToken);
+    CHECK(result(paid, "status") == "accepted");
+    CHECK(result(paid, "position") == std::to_string(approved_at + 1));
+    REQUIRE(stack.head() == approved_at + 3);
+    const std::vector<RecordSeen> payment =
+        RecordsAt(stack.log(), approved_at + 1, approved_at + 3);
+    REQUIRE(payment.size() == 3);
+    CHECK(payment[0].type == "InterestToDateCredited");
+    CHECK(payment[1].type == "WithdrawalPaid");
+    CHECK(payment[2].type == "AccountClosed");
+    for (const RecordSeen& record : payment) {
+      CHECK(record.actor == "icbc-qingdao");
+      CHECK(record.channel == "ICBC");
+    }
+    // 192 000 fen since 15 July, and the interest on them from then until 3 August.
+    CHECK(payment[0].amount_fen > 0);
+    CHECK(payment[1].amount_fen == 192'000 + payment[0].amount_fen);
+    // The bank's retry is a duplicate of the payment.
+    const auto retry = send(pay, kBankIcbcToken);
+    CHECK(result(retry, "status") == "duplicate");
+    CHECK(result(retry, "position") == std::to_string(approved_at + 1));
+    CHECK(stack.head() == approved_at + 3);
+
+    // A second application, on another account: its applicant cannot reject it either; a
+    // reviewer does.
+    CHECK(
+        result(send(MakeCommand("wd-2:apply", 20230801,
+                                ledger::ApplyWithdrawal{.withdrawal_id = 2,
+                                                        .account = AccountId{100002},
+                                                        .reason = ledger::WithdrawalReason::kDeath,
+                                                        .payee_reference = "HEIR-1",
+                                                        .evidence_reference = "死亡证明 2023-17"}),
+                    kSecondOperatorToken),
+               "status") == "accepted");
+    CHECK(result(send(MakeCommand(
+                          "wd-2:reject", 20230802,
+                          ledger::RejectWithdrawal{.withdrawal_id = 2, .reason = "继承公证缺失"}),
+                      kSecondOperatorToken),
+                 "code") == "reviewer_is_applicant");
+    CHECK(result(send(MakeCommand(
+                          "wd-2:reject", 20230802,
+                          ledger::RejectWithdrawal{.withdrawal_id = 2, .reason = "继承公证缺失"}),
+                      testing::kReviewerToken),
+                 "status") == "accepted");
+    const uint64_t end = stack.head();
+    CHECK(RecordsAt(stack.log(), end, end).at(0).type == "WithdrawalRejected");
+
+    // The read model: the account is closed with nothing left on it.
+    const auto account =
+        stack.Get(fmt::format("/v1/accounts/100001?min_position={}", end), kAuditorToken);
+    REQUIRE_MESSAGE(account.status == 200, account.body);
+    const json::value view = Parse(account.body);
+    CHECK(view.at("status").as_string() == "closed");
+    CHECK(view.at("balance_fen").as_int64() == 0);
   }
 
   TEST_CASE("POST /v1/bank-files/remittance: accept-valid answers line by line") {
