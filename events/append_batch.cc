@@ -2,6 +2,7 @@
 #include "events/append_batch.h"
 
 #include <cstring>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -83,7 +84,7 @@ Status AppendBatch::AddRecord(std::span<const uint8_t> record) {
   return AddCommand(records);
 }
 
-Status AppendBatch::PutState(std::string_view key, std::string_view value) {
+Status AppendBatch::PutState(std::string key, std::string value) {
   if (key.empty() || key.size() > kStateKeyBytesMax) {
     return InvalidArgumentError(fmt::format("state key must be 1..{} bytes", kStateKeyBytesMax));
   }
@@ -94,7 +95,7 @@ Status AppendBatch::PutState(std::string_view key, std::string_view value) {
     return InvalidArgumentError(
         fmt::format("a state delta holds at most {} entries", kStateDeltaEntriesMax));
   }
-  state_ops_.push_back(StateOp{std::string(key), std::string(value), false});
+  state_ops_.push_back(StateOp{std::move(key), std::move(value), false});
   return Status::Ok();
 }
 

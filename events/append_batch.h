@@ -30,7 +30,8 @@ class AppendBatch {
   Status AddRecord(std::span<const uint8_t> record);
 
   // The state delta: applied in order, after all earlier batches' deltas.
-  Status PutState(std::string_view key, std::string_view value);
+  // Takes the strings by value: a caller's temporaries move in rather than being copied.
+  Status PutState(std::string key, std::string value);
   Status DeleteState(std::string_view key);
 
   // The producer promises that no key of this batch is in the log or in any batch it queued

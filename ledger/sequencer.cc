@@ -900,7 +900,7 @@ struct Sequencer::Impl {
       HPF_ASSERT(put.ok());
     }
     if (group.touched.policy) {
-      const Status put = group.batch.PutState(internal::kPolicyStateKey,
+      const Status put = group.batch.PutState(std::string(internal::kPolicyStateKey),
                                               internal::EncodePolicyState(state.policy));
       HPF_ASSERT(put.ok());  // the document is bounded far below the log's value limit
     }

@@ -35,10 +35,14 @@ class ByteWriter {
   }
 
  private:
-  void Unsigned(uint64_t value, int bytes) {
-    for (int i = 0; i < bytes; ++i) {
-      out_->push_back(static_cast<char>(static_cast<uint8_t>(value >> (8 * i))));
+  // One append per field, not one per byte: the sequencer encodes every changed account
+  // of a group with this (its profile showed the byte-wise push_back).
+  void Unsigned(uint64_t value, size_t bytes) {
+    char little_endian[8];
+    for (size_t i = 0; i < bytes; ++i) {
+      little_endian[i] = static_cast<char>(static_cast<uint8_t>(value >> (8 * i)));
     }
+    out_->append(little_endian, bytes);
   }
 
   std::string* out_;

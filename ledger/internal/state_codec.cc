@@ -479,6 +479,8 @@ Result<EmployerState> DecodeEmployerState(std::string_view value) {
 
 std::string EncodeAccountState(const AccountState& account) {
   std::string value;
+  // A year of monthly money: ~60 bytes of fields, a segment or two, a few runs and changes.
+  value.reserve(256);
   ByteWriter w(&value);
   w.U8(kStateFormat);
   w.U8(static_cast<uint8_t>(account.status));
