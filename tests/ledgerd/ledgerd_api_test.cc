@@ -519,8 +519,9 @@ TEST_SUITE("ledgerd") {
       CHECK(record.actor == "icbc-qingdao");
       CHECK(record.channel == "ICBC");
     }
-    // 192 000 fen since 15 July, and the interest on them from then until 3 August.
-    CHECK(payment[0].amount_fen > 0);
+    // 192 000 fen since 15 July, and the interest on them from then until 3 August: 19 days
+    // (17 in July, 2 in August) of 192 000 fen = 3 648 000 fen·days × 1.5 % / 360 = 152 fen.
+    CHECK(payment[0].amount_fen == 152);
     CHECK(payment[1].amount_fen == 192'000 + payment[0].amount_fen);
     // The bank's retry is a duplicate of the payment.
     const auto retry = send(pay, kBankIcbcToken);
@@ -559,6 +560,35 @@ TEST_SUITE("ledgerd") {
     const json::value view = Parse(account.body);
     CHECK(view.at("status").as_string() == "closed");
     CHECK(view.at("balance_fen").as_int64() == 0);
+    CHECK(view.at("withdrawn_fen").as_int64() == 192'152);
+    CHECK(view.at("withdrawals_paid").as_int64() == 1);
+    CHECK(view.at("withdrawal_in_flight").is_null());
+    const json::object& closure = view.at("closure").as_object();
+    CHECK(closure.at("closed_on").as_string() == "2023-08-03");
+    CHECK(closure.at("reason").as_int64() == 1);  // AccountCloseReason ClosingWithdrawal
+    CHECK(closure.at("withdrawal").as_int64() == 1);
+    CHECK(closure.at("position").as_int64() == static_cast<int64_t>(approved_at + 3));
+    // The fund's figures: one retirement (reason 03) paid, its interest to date credited.
+    const auto fund = stack.Get(
+        fmt::format("/v1/fund/summary?from=2023-07-01&to=2023-12-31&min_position={}", end),
+        kAuditorToken);
+    REQUIRE_MESSAGE(fund.status == 200, fund.body);
+    const json::value summary = Parse(fund.body);
+    CHECK(summary.at("withdrawals_fen").as_int64() == 192'152);
+    CHECK(summary.at("withdrawals_count").as_int64() == 1);
+    CHECK(summary.at("interest_to_date_fen").as_int64() == 152);
+    CHECK(summary.at("closed_accounts").as_int64() == 1);
+    const json::array& reasons = summary.at("withdrawals_by_reason").as_array();
+    REQUIRE(reasons.size() == 1);
+    CHECK(reasons[0].at("reason").as_int64() == 3);
+    CHECK(reasons[0].at("count").as_int64() == 1);
+    CHECK(reasons[0].at("amount_fen").as_int64() == 192'152);
+    // Account 100002's application was rejected: nothing is in flight or held.
+    const json::value other = Parse(
+        stack.Get(fmt::format("/v1/accounts/100002?min_position={}", end), kAuditorToken).body);
+    CHECK(other.at("withdrawal_in_flight").is_null());
+    CHECK(other.at("held_fen").as_int64() == 0);
+    CHECK(other.at("status").as_string() == "normal");
   }
 
   TEST_CASE("POST /v1/bank-files/remittance: accept-valid answers line by line") {

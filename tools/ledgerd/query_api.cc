@@ -167,6 +167,36 @@ json::object AccountJson(const rm::AccountSummary& account) {
   out["opened_on"] = account.opened_on.ToIsoString();
   out["interest_year"] = account.interest_year.starting_year();
   PutMoney(out, "interest_credited", account.interest_credited);
+  PutMoney(out, "held", account.held);
+  PutMoney(out, "withdrawn", account.withdrawn);
+  out["withdrawals_paid"] = account.withdrawals_paid;
+  if (account.withdrawal_in_flight.has_value()) {
+    const rm::WithdrawalInFlight& flight = *account.withdrawal_in_flight;
+    json::object withdrawal;
+    withdrawal["id"] = flight.withdrawal_id;
+    withdrawal["status"] = rm::WithdrawalStatusName(flight.status);
+    withdrawal["reason"] = static_cast<int>(flight.reason);
+    PutMoney(withdrawal, "amount", flight.amount);
+    withdrawal["position"] = flight.position;
+    out["withdrawal_in_flight"] = std::move(withdrawal);
+  } else {
+    out["withdrawal_in_flight"] = nullptr;
+  }
+  if (account.closure.has_value()) {
+    const rm::AccountClosure& closure = *account.closure;
+    json::object closed;
+    closed["closed_on"] = closure.closed_on.ToIsoString();
+    closed["reason"] = static_cast<int>(closure.reason);
+    if (closure.cause_kind == hpf::schema::v1::EntityKind::Withdrawal) {
+      closed["withdrawal"] = closure.cause_id;
+    } else {
+      closed["withdrawal"] = nullptr;
+    }
+    closed["position"] = closure.position;
+    out["closure"] = std::move(closed);
+  } else {
+    out["closure"] = nullptr;
+  }
   out["last_position"] = account.last_position;
   return out;
 }
@@ -422,8 +452,21 @@ struct Api {
     out["back_payments_count"] = summary.back_payments_count;
     PutMoney(out, "receipts", summary.receipts);
     PutMoney(out, "interest_credited", summary.interest_credited);
+    PutMoney(out, "interest_to_date", summary.interest_to_date);
+    PutMoney(out, "withdrawals", summary.withdrawals);
+    out["withdrawals_count"] = summary.withdrawals_count;
+    json::array by_reason;
+    for (const rm::FundSummary::ByReason& reason : summary.withdrawals_by_reason) {
+      json::object item;
+      item["reason"] = static_cast<int>(reason.reason);
+      item["count"] = reason.count;
+      PutMoney(item, "amount", reason.amount);
+      by_reason.push_back(std::move(item));
+    }
+    out["withdrawals_by_reason"] = std::move(by_reason);
     PutMoney(out, "personal_accounts", summary.personal_accounts);
     PutMoney(out, "suspense", summary.suspense);
+    out["closed_accounts"] = summary.closed_accounts;
     reply(Answer(*view, out));
   }
 
