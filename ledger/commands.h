@@ -168,6 +168,8 @@ enum class WithdrawalReason : uint8_t {
   kOther = 99,                 // 99 其他
 };
 
+// One of the reason codes above (a value from outside may be any byte).
+bool IsWithdrawalReason(WithdrawalReason reason);
 // A closing reason (03, 04, 05, 08) pays the whole balance with interest to date and closes
 // the account; the others are partial withdrawals (部分提取).
 bool IsClosingReason(WithdrawalReason reason);

@@ -45,23 +45,6 @@ bool KnownReason(ReversalReason reason) {
   return false;
 }
 
-bool KnownWithdrawalReason(WithdrawalReason reason) {
-  switch (reason) {
-    case WithdrawalReason::kPurchase:
-    case WithdrawalReason::kBuildOrOverhaul:
-    case WithdrawalReason::kRetirement:
-    case WithdrawalReason::kLossOfWorkingCapacity:
-    case WithdrawalReason::kLeavingCity:
-    case WithdrawalReason::kLoanRepayment:
-    case WithdrawalReason::kRent:
-    case WithdrawalReason::kDeath:
-    case WithdrawalReason::kSeriousIllness:
-    case WithdrawalReason::kOther:
-      return true;
-  }
-  return false;
-}
-
 std::string Percent(RatePpm rate) {
   return fmt::format("{}.{:02} %", rate.value / 10'000, (rate.value % 10'000) / 100);
 }
@@ -475,7 +458,7 @@ class Rules {
     if (auto r = CheckIds({{"withdrawal id", c.withdrawal_id}, {"account id", c.account.value}})) {
       return *r;
     }
-    if (!KnownWithdrawalReason(c.reason)) {
+    if (!IsWithdrawalReason(c.reason)) {
       return Reject(Rejection::kCodeInvalid,
                     fmt::format("withdrawal reason {} is not a reason code (01-09, 99)",
                                 static_cast<int>(c.reason)));
@@ -502,11 +485,7 @@ class Rules {
     }
     const AccountState* account = nullptr;
     if (auto r = FindOpenAccount(state_, c.account, &account)) return *r;
-    if (account->frozen) {
-      return Reject(Rejection::kAccountFrozen,
-                    fmt::format("account {} is frozen by a court order: nothing may leave it",
-                                c.account.value));
-    }
+    if (auto r = CheckNothingLeaves(*account, c.account)) return *r;
     if (account->withdrawal_in_flight != 0) {
       return Reject(Rejection::kWithdrawalInFlight,
                     fmt::format("account {} already has withdrawal {} in flight: it is paid, "
@@ -526,11 +505,7 @@ class Rules {
     if (auto r = FindPendingForReview(c.withdrawal_id, "approve", &withdrawal)) return *r;
     const AccountState* account = nullptr;
     if (auto r = FindOpenAccount(state_, withdrawal->account, &account)) return *r;
-    if (account->frozen) {
-      return Reject(Rejection::kAccountFrozen,
-                    fmt::format("account {} is frozen by a court order: nothing may leave it",
-                                withdrawal->account.value));
-    }
+    if (auto r = CheckNothingLeaves(*account, withdrawal->account)) return *r;
     return Accept(WithdrawalApproved{.withdrawal_id = c.withdrawal_id,
                                      .account = withdrawal->account,
                                      .reviewer = std::string(actor_),
@@ -564,11 +539,7 @@ class Rules {
     if (auto r = CheckNotFinished(c.withdrawal_id, *withdrawal)) return *r;
     const AccountState* account = nullptr;
     if (auto r = FindOpenAccount(state_, withdrawal->account, &account)) return *r;
-    if (account->frozen) {
-      return Reject(Rejection::kAccountFrozen,
-                    fmt::format("account {} is frozen by a court order: nothing may leave it",
-                                withdrawal->account.value));
-    }
+    if (auto r = CheckNothingLeaves(*account, withdrawal->account)) return *r;
     const InterestAccumulator& open = *account->interest;
     if (effective_ < open.latest_value_date()) {
       return Reject(Rejection::kPaymentBeforeValueDatedMoney,
@@ -985,11 +956,7 @@ class Rules {
                              : std::get<YearEndInterestCredited>(*target.original).interest;
       const AccountState* account = nullptr;
       if (auto r = FindOpenAccount(state_, id, &account)) return *r;
-      if (account->frozen) {
-        return Reject(
-            Rejection::kAccountFrozen,
-            fmt::format("account {} is frozen by a court order: nothing may leave it", id.value));
-      }
+      if (auto r = CheckNothingLeaves(*account, id)) return *r;
       if (account->balance < amount) {
         return Reject(Rejection::kReversalWouldOverdraw,
                       fmt::format("account {} holds {} yuan, less than the {} yuan to reverse",
@@ -1135,6 +1102,16 @@ class Rules {
                     fmt::format("employer {} holds {} yuan not yet allocated: allocate or refund "
                                 "it first",
                                 id.value, FormatYuan(employer.suspense)));
+    }
+    return std::nullopt;
+  }
+
+  // A court order freezes an account (冻结): nothing may leave it, nor be approved to.
+  static std::optional<Decision> CheckNothingLeaves(const AccountState& account, AccountId id) {
+    if (account.frozen) {
+      return Reject(
+          Rejection::kAccountFrozen,
+          fmt::format("account {} is frozen by a court order: nothing may leave it", id.value));
     }
     return std::nullopt;
   }

@@ -26,6 +26,23 @@ const WithdrawalState* State::withdrawal(uint64_t id) const {
   return it == withdrawals.end() ? nullptr : &it->second;
 }
 
+bool IsWithdrawalReason(WithdrawalReason reason) {
+  switch (reason) {
+    case WithdrawalReason::kPurchase:
+    case WithdrawalReason::kBuildOrOverhaul:
+    case WithdrawalReason::kRetirement:
+    case WithdrawalReason::kLossOfWorkingCapacity:
+    case WithdrawalReason::kLeavingCity:
+    case WithdrawalReason::kLoanRepayment:
+    case WithdrawalReason::kRent:
+    case WithdrawalReason::kDeath:
+    case WithdrawalReason::kSeriousIllness:
+    case WithdrawalReason::kOther:
+      return true;
+  }
+  return false;
+}
+
 bool IsClosingReason(WithdrawalReason reason) {
   switch (reason) {
     case WithdrawalReason::kRetirement:

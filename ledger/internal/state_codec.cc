@@ -535,7 +535,7 @@ Result<WithdrawalState> DecodeWithdrawalState(std::string_view value) {
   withdrawal.account = AccountId{r.U64()};
   check.Require(withdrawal.account.value != 0, "account id 0");
   const uint8_t reason = r.U8();
-  check.Require((reason >= 1 && reason <= 9) || reason == 99,
+  check.Require(IsWithdrawalReason(static_cast<WithdrawalReason>(reason)),
                 fmt::format("reason {} is not a withdrawal reason", reason));
   withdrawal.reason = static_cast<WithdrawalReason>(reason);
   withdrawal.applicant = std::string(r.String());
