@@ -1197,7 +1197,7 @@ Status AccountsProjection::ApplyOne(const SourcedRecord& sourced) {
   if (money != 0) {
     return RecordError(sourced,
                        "moves an account's money in a way this read model does not "
-                       "know (TODO(#4): partial withdrawals and transfers)");
+                       "know (TODO(part 2): partial withdrawals and transfers)");
   }
   switch (type) {
     case schema::Event::AccountBaseChanged:

@@ -9,7 +9,7 @@
 // amount only, and the account is marked as having such lines ("x/"); the query then sums the
 // running balance itself over the account's lines in position order, from its first — the
 // log's order, whatever order the streams were folded in. Any other 201 posting off its
-// account's stream is kCorruption until transfers bring their ordering (TODO(#4)).
+// account's stream is kCorruption until transfers bring their ordering (TODO(part 2)).
 //
 // Stored form: lines are packed into blocks "l/" + account page (u64) + position bucket (u64)
 // (internal/blocks.h), each block's lines ordered by (account, position): a month-end batch
