@@ -927,9 +927,17 @@ class Rules {
     }
     const ReversalTarget& target = *c.target;
     if (!target.original.has_value()) {
+      // A closing withdrawal's interest to date and payment move money, but negating them
+      // would leave a closed account holding it: a payment the bank returns needs the account
+      // reopened (the withdrawals issue).
       return Reject(Rejection::kNotReversible,
-                    fmt::format("record {} is a {}, which moves no money: it cannot be reversed",
-                                c.position, target.event_type));
+                    target.moves_money
+                        ? fmt::format("record {} is a {}: a closing withdrawal's money is not "
+                                      "reversed by 红冲 (the account is closed)",
+                                      c.position, target.event_type)
+                        : fmt::format("record {} is a {}, which moves no money: it cannot be "
+                                      "reversed",
+                                      c.position, target.event_type));
     }
     if (state_.reversed_positions.contains(c.position)) {
       return Reject(Rejection::kAlreadyReversed,

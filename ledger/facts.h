@@ -207,9 +207,10 @@ using ReversibleFact =
 
 struct ReversalTarget {
   std::string event_type;                  // the record's schema table, for messages
-  std::optional<ReversibleFact> original;  // empty: the record moves no money of this part
+  std::optional<ReversibleFact> original;  // empty: not a record a reversal negates
   uint32_t effective_date = 0;             // the original's value date (yyyymmdd)
   std::array<uint8_t, 32> record_hash{};   // its chain hash, binding the exact bytes
+  bool moves_money = false;                // it has postings (for the rejection's message)
 };
 
 struct RecordReversed {

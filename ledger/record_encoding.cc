@@ -62,7 +62,7 @@ static_assert(FieldCount<RecordReversed>() == 1);
 static_assert(FieldCount<YearEndSettlementStarted>() == 4, "record the new field");
 static_assert(FieldCount<YearEndSettlementCompleted>() == 4, "record the new field");
 static_assert(FieldCount<ReverseRecord>() == 5, "record the new field of RecordReversed");
-static_assert(FieldCount<ReversalTarget>() == 4, "record or read the new field");
+static_assert(FieldCount<ReversalTarget>() == 5, "record or read the new field");
 static_assert(FieldCount<PolicyChanged>() == 7, "record the new field of PolicyChanged");
 static_assert(static_cast<uint8_t>(ReversalReason::kBankReturned) ==
                       static_cast<uint8_t>(schema::ReversalReason::BankReturned) &&
@@ -698,6 +698,7 @@ Result<ReversalTarget> ReadReversalTarget(const schema::Record& record,
   target.event_type = std::string(events::EventTypeName(record.payload_type()));
   target.effective_date = record.envelope()->effective_date();
   target.record_hash = record_hash;
+  target.moves_money = record.postings() != nullptr && record.postings()->size() > 0;
   Result<ReversibleFact> original = CorruptionError("not read");
   switch (record.payload_type()) {
     case schema::Event::BankReceiptRecorded:

@@ -633,6 +633,18 @@ TEST_SUITE("ledger") {
     HPF_CHECK_REJECTS(
         Rejection::kNotReversible, state,
         At(20220720, ReverseRecord{.position = 1, .target = TargetOf(opened, 20220701)}));
+    // A closing withdrawal's payment moves money, but is not negated: its account is closed.
+    auto payment = std::make_shared<ReversalTarget>();
+    payment->event_type = "WithdrawalPaid";
+    payment->effective_date = 20220715;
+    payment->moves_money = true;
+    const Decision refused =
+        Decide(state, At(20220720, ReverseRecord{.position = 2, .target = payment}), Policy());
+    REQUIRE(!refused.accepted());
+    CHECK(refused.rejection->rejection == Rejection::kNotReversible);
+    CHECK(refused.rejection->message ==
+          "record 2 is a WithdrawalPaid: a closing withdrawal's money is not reversed by 红冲 "
+          "(the account is closed)");
     Apply(state, 20220715, Regular(1, 202207, 202207, Fen{192'000}));
     const std::vector<Fact> line = Apply(state, 20220715, Line(1, kAlice, 202207));
     // The receipt's money is allocated: reverse the allocation first.

@@ -662,6 +662,16 @@ TEST_SUITE("ledger") {
       REQUIRE(target.has_value());
       CHECK(target->event_type == "AccountOpened");
       CHECK(!target->original.has_value());
+      CHECK(!target->moves_money);
+    }
+    SUBCASE("a closing withdrawal's payment moves money but is read without a fact") {
+      const AlignedRecord record(
+          EncodeFact(builder, Header(), SampleOf<WithdrawalPaid>(), {.stream_version = 3}));
+      auto target = ReadReversalTarget(*events::VerifyRecord(record.bytes()).value(), chain_hash);
+      REQUIRE(target.has_value());
+      CHECK(target->event_type == "WithdrawalPaid");
+      CHECK(!target->original.has_value());
+      CHECK(target->moves_money);
     }
     SUBCASE("an allocation whose business type is not a remittance's is Corruption") {
       auto& fbb = builder.fbb();
