@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 
 #include "events/event_log.h"
+#include "ledger/policy.h"
 #include "tests/ledgerd/ledgerd_stack.h"
 #include "tests/support/ledger_commands.h"
 #include "tests/support/records.h"
@@ -222,6 +223,28 @@ TEST_SUITE("ledgerd") {
       if (run == 1) CHECK(now == position);
       position = now;
       child.Signal(SIGINT);
+      CHECK(child.Wait() == 0);
+    }
+  }
+
+  TEST_CASE("ledgerd: --config seeds a new store; for an existing one a different file is named") {
+    testing::TempDir dir;
+    {
+      // The shipped policy with a higher base floor: not what the store will have recorded.
+      ledger::Policy version = ledger::DefaultPolicy().versions().front();
+      version.base_floor = ledger::Fen{220'000};
+      std::ofstream file(dir.Sub("policy.json"));
+      file << ledger::PolicyToJson(ledger::PolicyBook({version}));
+    }
+    for (const bool with_config : {false, true}) {
+      std::vector<std::string> args = {"--data-dir",  dir.Sub("data"), "--listen",
+                                       "127.0.0.1:0", "--kafka",       "none"};
+      if (with_config) args.insert(args.end(), {"--config", dir.Sub("policy.json")});
+      Child child(args);
+      StartedPort(child);
+      CHECK((child.output().find("differs from the policy the store recorded (version 1)") !=
+             std::string::npos) == with_config);
+      child.Signal(SIGTERM);
       CHECK(child.Wait() == 0);
     }
   }

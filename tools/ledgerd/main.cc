@@ -68,7 +68,9 @@ int Usage(std::string_view problem) {
   fmt::print(stderr,
              "usage: ledgerd --data-dir DIR --listen HOST:PORT --kafka embedded|none|HOST:PORT\n"
              "               --topic NAME [--config POLICY_FILE] [--tokens FILE] [--demo]\n"
-             "               [--tls-cert PEM --tls-key PEM] [--io-threads 1..{}]\n",
+             "               [--tls-cert PEM --tls-key PEM] [--io-threads 1..{}]\n"
+             "--config: the policy a NEW store records as its first (docs/policy.md); a store\n"
+             "          keeps the policy it recorded, changed only by a ChangePolicy command\n",
              ledgerd::kIoThreadsMax);
   return 2;
 }
@@ -278,6 +280,15 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "ledgerd: {}\n", sequencer.error().ToString());
     return 3;
   }
+  // The store decides with the policy it recorded; a file given for an existing store that
+  // says something else is ignored, which the operator should hear about.
+  const std::shared_ptr<const ledger::PolicyBook> in_force = (*sequencer)->policy();
+  if (!flags.config.empty() && in_force != nullptr && !(*in_force == *policy)) {
+    fmt::print(stderr,
+               "ledgerd: --config {} differs from the policy the store recorded (version {}); the "
+               "store's is in force: send a ChangePolicy command to change it\n",
+               flags.config, (*sequencer)->policy_version());
+  }
   if (flags.demo) {
     if (auto status = LoadDemoCity(**sequencer, **log); !status.ok()) {
       fmt::print(stderr, "ledgerd: loading the demo city: {}\n", status.ToString());
@@ -310,10 +321,11 @@ int main(int argc, char** argv) {
   }
 
   // The read models (DESIGN §1): a runner follows the committed log in this process.
-  auto projector =
-      ledgerd::Projector::Start({.log = log->get(),
-                                 .dir = flags.data_dir + "/projections",
-                                 .personal_rate_table = policy->personal_rate_table()});
+  auto projector = ledgerd::Projector::Start(
+      {.log = log->get(),
+       .dir = flags.data_dir + "/projections",
+       .personal_rate_table =
+           in_force != nullptr ? in_force->personal_rate_table() : policy->personal_rate_table()});
   if (!projector.has_value()) {
     fmt::print(stderr, "ledgerd: the projections: {}\n", projector.error().ToString());
     return 3;
