@@ -1070,18 +1070,30 @@ class Rules {
       }
     }
     // The rate entries starting before `until` must be the same, one for one (an accumulator's
-    // segments follow them, not only the rates they imply).
-    const std::span<const RateSegment> a = current.personal_rate_table();
-    const std::span<const RateSegment> b = next.personal_rate_table();
+    // segments follow them, not only the rates they imply); so must the loan rates'.
+    if (auto day =
+            FirstEntryDiffering(current.personal_rate_table(), next.personal_rate_table(), until)) {
+      earliest(*day);
+    }
+    if (auto day = FirstEntryDiffering(current.loan_rates(), next.loan_rates(), until)) {
+      earliest(*day);
+    }
+    return first;
+  }
+
+  // The start of the first entry of two dated tables, among those starting before `until`,
+  // that is not the same in both; none if they agree there.
+  template <typename Entry>
+  static std::optional<Date> FirstEntryDiffering(std::span<const Entry> a, std::span<const Entry> b,
+                                                 Date until) {
     for (size_t i = 0; i < a.size() || i < b.size(); ++i) {
       const bool in_a = i < a.size() && a[i].from < until;
       const bool in_b = i < b.size() && b[i].from < until;
       if (!in_a && !in_b) break;
       if (in_a && in_b && a[i] == b[i]) continue;
-      earliest(in_a && in_b ? std::min(a[i].from, b[i].from) : in_a ? a[i].from : b[i].from);
-      break;
+      return in_a && in_b ? std::min(a[i].from, b[i].from) : in_a ? a[i].from : b[i].from;
     }
-    return first;
+    return std::nullopt;
   }
 
   static events::Digest Sha256(std::string_view bytes) {

@@ -13,13 +13,51 @@
 
 namespace hpf::ledger {
 
-PolicyBook::PolicyBook(std::vector<Policy> versions, std::vector<RateSegment> personal_rate_table)
-    : versions_(std::move(versions)), personal_rate_table_(std::move(personal_rate_table)) {
+namespace {
+
+// Checks a loan rate table as ParsePolicy receives it; names the first bad entry.
+Status ValidateLoanRates(std::span<const LoanRates> table) {
+  if (table.empty()) return InvalidArgumentError("holds no entry");
+  if (table.size() > kRateTableEntriesMax) {
+    return InvalidArgumentError(fmt::format("holds at most {} entries", kRateTableEntriesMax));
+  }
+  for (size_t i = 0; i < table.size(); ++i) {
+    const LoanRates& entry = table[i];
+    for (const RatePpm rate : {entry.first_home_short, entry.first_home_long,
+                               entry.second_home_short, entry.second_home_long}) {
+      if (rate.value > kRatePpmMax) {
+        return InvalidArgumentError(fmt::format("[{}]: a rate above {} ppm", i, kRatePpmMax));
+      }
+    }
+    if (i > 0 && !(table[i - 1].from < entry.from)) {
+      return InvalidArgumentError(fmt::format("[{}].from: must be later than the entry before", i));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+PolicyBook::PolicyBook(std::vector<Policy> versions, std::vector<RateSegment> personal_rate_table,
+                       std::vector<LoanRates> loan_rates)
+    : versions_(std::move(versions)),
+      personal_rate_table_(std::move(personal_rate_table)),
+      loan_rates_(std::move(loan_rates)) {
   HPF_ASSERT(!versions_.empty());
   for (size_t i = 1; i < versions_.size(); ++i) {
     HPF_ASSERT(versions_[i - 1].effective_from < versions_[i].effective_from);
   }
   HPF_ASSERT(ValidateRateTable(personal_rate_table_).ok());
+  HPF_ASSERT(ValidateLoanRates(loan_rates_).ok());
+}
+
+std::vector<LoanRates> PolicyBook::DefaultLoanRates() {
+  return {
+      {Date::FromYyyymmdd(19900101).value(), RatePpm{27'500}, RatePpm{32'500}, RatePpm{30'250},
+       RatePpm{35'750}},
+      {Date::FromYyyymmdd(20221001).value(), RatePpm{26'000}, RatePpm{31'000}, RatePpm{30'250},
+       RatePpm{35'750}},
+  };
 }
 
 std::vector<RateSegment> PolicyBook::DefaultPersonalRates() {
@@ -74,6 +112,19 @@ class Fields {
                                     int64_t absent) {
     if (!object_.contains(name)) return absent;
     return Integer(name, min, max);
+  }
+
+  Result<bool> BoolAddedLater(std::string_view name, bool absent) {
+    if (!object_.contains(name)) return absent;
+    HPF_ASSIGN_OR_RETURN(const json::value* value, Required(name));
+    if (!value->is_bool()) return Error(name, "must be true or false");
+    return value->get_bool();
+  }
+
+  // An array added after documents were first recorded: null when absent.
+  Result<const json::array*> ArrayAddedLater(std::string_view name) {
+    if (!object_.contains(name)) return nullptr;
+    return Array(name);
   }
 
   Result<std::string> Text(std::string_view name) {
@@ -167,6 +218,42 @@ Result<Policy> ParseVersion(const json::value& value, const std::string& path) {
   HPF_ASSIGN_OR_RETURN(const int64_t review_days,
                        fields.IntegerAddedLater("withdrawal_review_days", 1, 366, 3));
   policy.withdrawal_review_days = static_cast<uint32_t>(review_days);
+  // Part 2's parameters (withdrawals, loans, value-added income): added later, so a document
+  // recorded before them means DOMAIN's figures, which Policy's defaults are.
+  const Policy defaults;
+  HPF_ASSIGN_OR_RETURN(const int64_t rent_cap,
+                       fields.IntegerAddedLater("rent_withdrawal_cap_fen", 0, kCommandAmountFenMax,
+                                                defaults.rent_withdrawal_cap.value));
+  policy.rent_withdrawal_cap = Fen{rent_cap};
+  HPF_ASSIGN_OR_RETURN(policy.flexible_employment,
+                       fields.BoolAddedLater("flexible_employment", defaults.flexible_employment));
+  HPF_ASSIGN_OR_RETURN(const int64_t term, fields.IntegerAddedLater("loan_term_months_max", 1, 360,
+                                                                    defaults.loan_term_months_max));
+  policy.loan_term_months_max = static_cast<uint32_t>(term);
+  HPF_ASSIGN_OR_RETURN(const int64_t penalty,
+                       fields.IntegerAddedLater("loan_penalty_multiplier_ppm", 1'300'000, 1'500'000,
+                                                defaults.loan_penalty_multiplier.value));
+  policy.loan_penalty_multiplier = RatePpm{static_cast<uint32_t>(penalty)};
+  HPF_ASSIGN_OR_RETURN(
+      policy.loan_overdue_exemption,
+      fields.BoolAddedLater("loan_overdue_exemption", defaults.loan_overdue_exemption));
+  const int64_t share_max = kRatePpmMax;
+  HPF_ASSIGN_OR_RETURN(const int64_t reserve,
+                       fields.IntegerAddedLater("distribution_risk_reserve_ppm", 0, share_max,
+                                                defaults.distribution_risk_reserve.value));
+  HPF_ASSIGN_OR_RETURN(const int64_t management,
+                       fields.IntegerAddedLater("distribution_management_ppm", 0, share_max,
+                                                defaults.distribution_management.value));
+  HPF_ASSIGN_OR_RETURN(const int64_t housing,
+                       fields.IntegerAddedLater("distribution_housing_ppm", 0, share_max,
+                                                defaults.distribution_housing.value));
+  if (reserve + management + housing != share_max) {
+    return fields.Error("distribution_risk_reserve_ppm",
+                        "the three distribution shares must sum to 1000000 ppm");
+  }
+  policy.distribution_risk_reserve = RatePpm{static_cast<uint32_t>(reserve)};
+  policy.distribution_management = RatePpm{static_cast<uint32_t>(management)};
+  policy.distribution_housing = RatePpm{static_cast<uint32_t>(housing)};
   HPF_RETURN_IF_ERROR(fields.NoOthers());
   return policy;
 }
@@ -214,8 +301,41 @@ Result<PolicyBook> ParsePolicy(std::string_view text) {
   if (rates.front().from > Date::FromYyyymmdd(kDateYyyymmddMin).value()) {
     return top.Error("personal_rates", "must start on 1990-01-01, the first supported date");
   }
+  // Added later: a document without it means the shipped table.
+  HPF_ASSIGN_OR_RETURN(const json::array* loans_json, top.ArrayAddedLater("loan_rates"));
+  std::vector<LoanRates> loans;
+  if (loans_json == nullptr) {
+    loans = PolicyBook::DefaultLoanRates();
+  } else {
+    if (loans_json->size() > kRateTableEntriesMax) {
+      return top.Error("loan_rates", fmt::format("holds at most {} entries", kRateTableEntriesMax));
+    }
+    for (size_t i = 0; i < loans_json->size(); ++i) {
+      const std::string path = fmt::format("policy.loan_rates[{}]", i);
+      if (!(*loans_json)[i].is_object()) return InvalidArgumentError(path + ": must be an object");
+      Fields fields((*loans_json)[i].get_object(), path);
+      LoanRates entry;
+      HPF_ASSIGN_OR_RETURN(entry.from, fields.IsoDate("from"));
+      for (const auto& [name, rate] :
+           {std::pair{"first_home_short_ppm", &entry.first_home_short},
+            std::pair{"first_home_long_ppm", &entry.first_home_long},
+            std::pair{"second_home_short_ppm", &entry.second_home_short},
+            std::pair{"second_home_long_ppm", &entry.second_home_long}}) {
+        HPF_ASSIGN_OR_RETURN(const int64_t value, fields.Integer(name, 0, kRatePpmMax));
+        *rate = RatePpm{static_cast<uint32_t>(value)};
+      }
+      HPF_RETURN_IF_ERROR(fields.NoOthers());
+      loans.push_back(entry);
+    }
+    if (Status status = ValidateLoanRates(loans); !status.ok()) {
+      return InvalidArgumentError("policy.loan_rates" + status.message());
+    }
+    if (loans.front().from > Date::FromYyyymmdd(kDateYyyymmddMin).value()) {
+      return top.Error("loan_rates", "must start on 1990-01-01, the first supported date");
+    }
+  }
   HPF_RETURN_IF_ERROR(top.NoOthers());
-  return PolicyBook(std::move(versions), std::move(rates));
+  return PolicyBook(std::move(versions), std::move(rates), std::move(loans));
 }
 
 namespace {
@@ -254,12 +374,31 @@ std::string PolicyToJson(const PolicyBook& book) {
     version["contribution_rate_min_ppm"] = policy.contribution_rate_min.value;
     version["day_basis"] = static_cast<uint16_t>(policy.day_basis);
     version["deferral_last_month"] = policy.deferral_last_month.yyyymm();
+    version["distribution_housing_ppm"] = policy.distribution_housing.value;
+    version["distribution_management_ppm"] = policy.distribution_management.value;
+    version["distribution_risk_reserve_ppm"] = policy.distribution_risk_reserve.value;
     version["effective_from"] = policy.effective_from.ToIsoString();
+    version["flexible_employment"] = policy.flexible_employment;
+    version["loan_overdue_exemption"] = policy.loan_overdue_exemption;
+    version["loan_penalty_multiplier_ppm"] = policy.loan_penalty_multiplier.value;
+    version["loan_term_months_max"] = policy.loan_term_months_max;
+    version["rent_withdrawal_cap_fen"] = policy.rent_withdrawal_cap.value;
     version["rounding"] = RoundingName(policy.rounding);
     version["withdrawal_review_days"] = policy.withdrawal_review_days;
     versions.push_back(std::move(version));
   }
+  json::array loans;
+  for (const LoanRates& entry : book.loan_rates()) {
+    json::object loan;
+    loan["first_home_long_ppm"] = entry.first_home_long.value;
+    loan["first_home_short_ppm"] = entry.first_home_short.value;
+    loan["from"] = entry.from.ToIsoString();
+    loan["second_home_long_ppm"] = entry.second_home_long.value;
+    loan["second_home_short_ppm"] = entry.second_home_short.value;
+    loans.push_back(std::move(loan));
+  }
   json::object document;
+  document["loan_rates"] = std::move(loans);
   document["personal_rates"] = std::move(rates);
   document["versions"] = std::move(versions);
   return json::serialize(document);

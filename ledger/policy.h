@@ -34,22 +34,54 @@ struct Policy {
   Month deferral_last_month;  // 缓缴 allowed up to this month (2022: 2022-12)
   // Interest (DOMAIN §3).
   DayBasis day_basis = DayBasis::k360;
-  // Withdrawals (DOMAIN §4): the centre decides an application within this many days.
+  // Withdrawals (DOMAIN §4): the centre decides an application within this many days; rent
+  // withdrawals are capped per person and month.
   uint32_t withdrawal_review_days = 3;
+  Fen rent_withdrawal_cap{200'000};  // 2 000.00 yuan a month
+  // Flexible-employment contributors (灵活就业) may pay for themselves (DOMAIN §2).
+  bool flexible_employment = true;
+  // Loans (DOMAIN §5): the longest term, the penalty rate as a multiple of the contract rate
+  // (1.3-1.5, 30-day month), and the 2022 exemption of epidemic-affected borrowers from
+  // being marked overdue.
+  uint32_t loan_term_months_max = 360;
+  RatePpm loan_penalty_multiplier{1'500'000};  // × 1.5, in ppm of the contract rate
+  bool loan_overdue_exemption = false;
+  // Value-added income's yearly distribution (DOMAIN §6), shares in ppm summing to 10^6: loan
+  // risk reserve, the centre's management expenses, affordable-housing supplementary funds.
+  RatePpm distribution_risk_reserve{500'000};
+  RatePpm distribution_management{360'000};
+  RatePpm distribution_housing{140'000};
 
   bool operator==(const Policy&) const = default;
+};
+
+// HPF loan rates from a date on (DOMAIN §5): first or second home, a term of up to five years
+// or longer. A table is sorted by `from`, strictly increasing.
+struct LoanRates {
+  Date from;
+  RatePpm first_home_short;   // term <= 5 years
+  RatePpm first_home_long;    // term > 5 years
+  RatePpm second_home_short;  // at least 1.1 × the first home's
+  RatePpm second_home_long;
+  bool operator==(const LoanRates&) const = default;
 };
 
 // The versions of the policy, oldest first, and the one in force on a date.
 class PolicyBook {
  public:
   // REQUIRES: !versions.empty(); effective_from strictly increasing; `personal_rate_table`
-  // passes ValidateRateTable (ledger/interest.h).
+  // passes ValidateRateTable (ledger/interest.h); `loan_rates` non-empty, `from` strictly
+  // increasing, rates <= kRatePpmMax.
   explicit PolicyBook(std::vector<Policy> versions,
-                      std::vector<RateSegment> personal_rate_table = DefaultPersonalRates());
+                      std::vector<RateSegment> personal_rate_table = DefaultPersonalRates(),
+                      std::vector<LoanRates> loan_rates = DefaultLoanRates());
 
   // 1.10 % from 1990 (balances carried forward), 1.50 % from 2016-02-21 (DOMAIN §3).
   static std::vector<RateSegment> DefaultPersonalRates();
+  // 2.75 % / 3.25 % (first home, <= 5 / > 5 years) and 3.025 % / 3.575 % (second home) until
+  // 2022-09-30; 2.60 % / 3.10 % for a first home from 2022-10-01 (DOMAIN §5).
+  static std::vector<LoanRates> DefaultLoanRates();
+  std::span<const LoanRates> loan_rates() const { return loan_rates_; }
 
   std::span<const Policy> versions() const { return versions_; }
 
@@ -69,6 +101,7 @@ class PolicyBook {
  private:
   std::vector<Policy> versions_;
   std::vector<RateSegment> personal_rate_table_;
+  std::vector<LoanRates> loan_rates_;
 };
 
 // DOMAIN.md's defaults, in force from 1990-01-01.

@@ -1291,6 +1291,23 @@ TEST_SUITE("ledger") {
             "2023-08-01 as it is");
       HPF_CHECK_REJECTS(Rejection::kPolicyChangeRetroactive, given,
                         At(20230620, Change(july, 20230801)));
+      // The loan rates of 2022-10-01 rewritten: part 2's parameters are not retroactive either.
+      std::vector<LoanRates> loans = PolicyBook::DefaultLoanRates();
+      loans.back().first_home_long = RatePpm{30'000};
+      const PolicyBook lower(std::vector<::hpf::ledger::Policy>(Policy().versions().begin(),
+                                                                Policy().versions().end()),
+                             PolicyBook::DefaultPersonalRates(), loans);
+      const Decision loaned = Decide(given, At(20230620, Change(lower, 20230801)), Policy());
+      REQUIRE(!loaned.accepted());
+      CHECK(loaned.rejection->message.find("differs on 2022-10-01") != std::string::npos);
+      // From a day not yet past, the same table change is a change, not a rewrite.
+      loans.push_back(loans.back());
+      loans.back().from = Day(20230801);
+      loans[loans.size() - 2].first_home_long = RatePpm{31'000};
+      const PolicyBook later(std::vector<::hpf::ledger::Policy>(Policy().versions().begin(),
+                                                                Policy().versions().end()),
+                             PolicyBook::DefaultPersonalRates(), loans);
+      CHECK(Decide(given, At(20230620, Change(later, 20230801)), Policy()).accepted());
       // A rate from 1 July, declared effective from 1 August.
       const PolicyBook rate = WithRate(Policy(), 20230701, RatePpm{16'000});
       const Decision rated = Decide(given, At(20230620, Change(rate, 20230801)), Policy());

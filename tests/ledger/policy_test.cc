@@ -58,6 +58,47 @@ TEST_SUITE("ledger") {
           std::string::npos);
   }
 
+  TEST_CASE("ParsePolicy: part 2's parameters, added later, mean DOMAIN's figures where absent") {
+    auto book = ParsePolicy(
+        Document(R"(,"rent_withdrawal_cap_fen":150000,"flexible_employment":false,)"
+                 R"("loan_term_months_max":300,"loan_penalty_multiplier_ppm":1300000,)"
+                 R"("loan_overdue_exemption":true,"distribution_risk_reserve_ppm":600000,)"
+                 R"("distribution_management_ppm":300000,"distribution_housing_ppm":100000)"));
+    REQUIRE_MESSAGE(book.has_value(), book.status().ToString());
+    const ::hpf::ledger::Policy& before = book->At(Day(20220701));  // recorded without them
+    CHECK(before.rent_withdrawal_cap == Fen{200'000});
+    CHECK(before.flexible_employment);
+    CHECK(before.loan_term_months_max == 360);
+    CHECK(before.loan_penalty_multiplier == RatePpm{1'500'000});
+    CHECK(!before.loan_overdue_exemption);
+    CHECK(before.distribution_risk_reserve == RatePpm{500'000});
+    const ::hpf::ledger::Policy& after = book->At(Day(20230701));
+    CHECK(after.rent_withdrawal_cap == Fen{150'000});
+    CHECK(!after.flexible_employment);
+    CHECK(after.loan_term_months_max == 300);
+    CHECK(after.loan_penalty_multiplier == RatePpm{1'300'000});
+    CHECK(after.loan_overdue_exemption);
+    CHECK(after.distribution_housing == RatePpm{100'000});
+    // Without a loan rate table: DOMAIN's, 3.10 % for a long first-home loan from 2022-10-01.
+    REQUIRE(book->loan_rates().size() == 2);
+    CHECK(book->loan_rates()[1].from == Day(20221001));
+    CHECK(book->loan_rates()[1].first_home_long == RatePpm{31'000});
+    CHECK(ErrorOf(Document(R"(,"distribution_housing_ppm":150000)")).find("must sum to 1000000") !=
+          std::string::npos);
+    CHECK(ErrorOf(Document(R"(,"loan_penalty_multiplier_ppm":1600000)"))
+              .find("loan_penalty_multiplier_ppm: must be between 1300000 and 1500000") !=
+          std::string::npos);
+    CHECK(ErrorOf(Document(R"(,"loan_overdue_exemption":1)")).find("must be true or false") !=
+          std::string::npos);
+    std::string loans = Document();
+    loans.insert(loans.size() - 1,
+                 R"(,"loan_rates":[{"from":"1990-01-01","first_home_short_ppm":27500,)"
+                 R"("first_home_long_ppm":32500,"second_home_short_ppm":30250,)"
+                 R"("second_home_long_ppm":35750},{"from":"1989-12-31","first_home_short_ppm":1,)"
+                 R"("first_home_long_ppm":1,"second_home_short_ppm":1,"second_home_long_ppm":1}])");
+    CHECK(ErrorOf(loans).find("policy.loan_rates[1].from") != std::string::npos);
+  }
+
   TEST_CASE("ParsePolicy: bad documents are refused, naming the field") {
     CHECK(ErrorOf("{").find("not JSON") != std::string::npos);
     CHECK(ErrorOf("[]").find("must be a JSON object") != std::string::npos);
@@ -90,11 +131,19 @@ TEST_SUITE("ledger") {
     const std::string canonical = PolicyToJson(shipped);
     // Sorted keys, no whitespace, dates yyyy-mm-dd, integers.
     CHECK(canonical ==
-          R"({"personal_rates":[{"from":"1990-01-01","rate_ppm":11000},)"
+          R"({"loan_rates":[{"first_home_long_ppm":32500,"first_home_short_ppm":27500,)"
+          R"("from":"1990-01-01","second_home_long_ppm":35750,"second_home_short_ppm":30250},)"
+          R"({"first_home_long_ppm":31000,"first_home_short_ppm":26000,"from":"2022-10-01",)"
+          R"("second_home_long_ppm":35750,"second_home_short_ppm":30250}],)"
+          R"("personal_rates":[{"from":"1990-01-01","rate_ppm":11000},)"
           R"({"from":"2016-02-21","rate_ppm":15000}],)"
           R"("versions":[{"base_cap_fen":2871600,"base_floor_fen":210000,)"
           R"("contribution_rate_max_ppm":120000,"contribution_rate_min_ppm":50000,)"
-          R"("day_basis":360,"deferral_last_month":202212,"effective_from":"1990-01-01",)"
+          R"("day_basis":360,"deferral_last_month":202212,"distribution_housing_ppm":140000,)"
+          R"("distribution_management_ppm":360000,"distribution_risk_reserve_ppm":500000,)"
+          R"("effective_from":"1990-01-01","flexible_employment":true,)"
+          R"("loan_overdue_exemption":false,"loan_penalty_multiplier_ppm":1500000,)"
+          R"("loan_term_months_max":360,"rent_withdrawal_cap_fen":200000,)"
           R"("rounding":"half_up_to_fen","withdrawal_review_days":3}]})");
     auto parsed = ParsePolicy(canonical);
     REQUIRE_MESSAGE(parsed.has_value(), parsed.status().ToString());
