@@ -2035,7 +2035,7 @@ std::optional<GeneratedCommand> CommandGenerator::Invalid(uint64_t variant) {
                                 .approval_reference = "QD-P-" + std::to_string(serial_)};
       switch (Below(5)) {
         case 4:
-          body.document = std::string(kModelRewrittenPolicyDocument);
+          body.document = ModelRewrittenPolicyDocument();
           return bad(body, "policy: the shipped figures rewritten from 1990");
         case 0:
           body.document.pop_back();  // the closing brace

@@ -1138,7 +1138,7 @@ ReferenceModel::Answer ReferenceModel::Rules(const ledger::ChangePolicy& c, uint
   // The one book the model knows, restated or rewritten; anything else was spoiled by the
   // generator.
   const bool restated = c.document == kModelPolicyDocument;
-  if (!restated && c.document != kModelRewrittenPolicyDocument) {
+  if (!restated && c.document != ModelRewrittenPolicyDocument()) {
     return Rejection::kPolicyDocumentInvalid;
   }
   if (c.effective_from < date) return Rejection::kPolicyTakesEffectInPast;

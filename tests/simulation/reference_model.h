@@ -15,7 +15,7 @@
 // version for all dates. The simulation checks that the default still says so. A policy
 // change (ChangePolicy) it accepts is the default restated in its canonical document
 // (kModelPolicyDocument), which changes no figure; the same with another rounding rule from
-// 1990 on (kModelRewrittenPolicyDocument) would rewrite the past; any other document is one
+// 1990 on (ModelRewrittenPolicyDocument()) would rewrite the past; any other document is one
 // the generator spoiled on purpose, not a policy. Interest is
 // modelled from 2016-07-01 on only (one rate, 1.50 %): the simulation never dates a command
 // earlier.
@@ -109,21 +109,12 @@ inline constexpr std::string_view kModelPolicyDocument =
     R"("loan_term_months_max":360,"rent_withdrawal_cap_fen":200000,)"
     R"("rounding":"half_up_to_fen","withdrawal_review_days":3}]})";
 // The shipped default with 遇零进整 from its first day: a change that would rewrite the past.
-inline constexpr std::string_view kModelRewrittenPolicyDocument =
-    R"({"loan_rates":[{"first_home_long_ppm":32500,"first_home_short_ppm":27500,)"
-    R"("from":"1990-01-01","second_home_long_ppm":35750,"second_home_short_ppm":30250},)"
-    R"({"first_home_long_ppm":31000,"first_home_short_ppm":26000,"from":"2022-10-01",)"
-    R"("second_home_long_ppm":35750,"second_home_short_ppm":30250}],)"
-    R"("personal_rates":[{"from":"1990-01-01","rate_ppm":11000},)"
-    R"({"from":"2016-02-21","rate_ppm":15000}],)"
-    R"("versions":[{"base_cap_fen":2871600,"base_floor_fen":210000,)"
-    R"("contribution_rate_max_ppm":120000,"contribution_rate_min_ppm":50000,)"
-    R"("day_basis":360,"deferral_last_month":202212,"distribution_housing_ppm":140000,)"
-    R"("distribution_management_ppm":360000,"distribution_risk_reserve_ppm":500000,)"
-    R"("effective_from":"1990-01-01","flexible_employment":true,)"
-    R"("loan_overdue_exemption":false,"loan_penalty_multiplier_ppm":1500000,)"
-    R"("loan_term_months_max":360,"rent_withdrawal_cap_fen":200000,)"
-    R"("rounding":"up_to_yuan","withdrawal_review_days":3}]})";
+inline std::string ModelRewrittenPolicyDocument() {
+  std::string document(kModelPolicyDocument);
+  constexpr std::string_view kFrom = R"("rounding":"half_up_to_fen")";
+  document.replace(document.find(kFrom), kFrom.size(), R"("rounding":"up_to_yuan")");
+  return document;
+}
 
 // The records a reversal may name: the latest kModelJournalWindow positions (older ones are
 // forgotten to bound memory on long runs; the simulation never names them).

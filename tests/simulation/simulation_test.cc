@@ -461,7 +461,7 @@ class Simulation {
   void CheckPolicyAssumptions() const {
     REQUIRE(ledger::PolicyToJson(policy_) == kModelPolicyDocument);
     // The rewritten document is the default with 遇零进整 from its first version on.
-    auto rewritten = ledger::ParsePolicy(kModelRewrittenPolicyDocument);
+    auto rewritten = ledger::ParsePolicy(ModelRewrittenPolicyDocument());
     REQUIRE(rewritten.has_value());
     REQUIRE(rewritten->versions().size() == 1);
     REQUIRE(rewritten->versions()[0].rounding == ledger::RoundingRule::kUpToYuan);
